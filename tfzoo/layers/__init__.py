@@ -1,0 +1,21 @@
+"""Paper building blocks: positional encodings, attention, feed-forward, blocks."""
+
+from tfzoo.layers.feed_forward import FeedForward
+from tfzoo.layers.multi_head_attention import MultiHeadAttention
+from tfzoo.layers.position_embedding import PositionEmbedding
+from tfzoo.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
+from tfzoo.layers.token_and_position_embedding import TokenAndPositionEmbedding
+from tfzoo.layers.transformer_decoder_block import TransformerDecoderBlock
+from tfzoo.layers.transformer_encoder_block import TransformerEncoderBlock
+from tfzoo.layers.utils import gelu_approximate
+
+__all__ = [
+    "FeedForward",
+    "MultiHeadAttention",
+    "PositionEmbedding",
+    "SinusoidalPositionEncoding",
+    "TokenAndPositionEmbedding",
+    "TransformerDecoderBlock",
+    "TransformerEncoderBlock",
+    "gelu_approximate",
+]

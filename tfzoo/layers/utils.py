@@ -1,0 +1,87 @@
+"""Helpers shared by the layers: argument checks, activations and masks.
+
+Shape notation used across tfzoo: B batch, T query/target length, S key/source
+length, H heads, D model width, K head width.
+"""
+
+import keras
+from keras import ops
+
+
+def check_positive_int(name, value):
+    """Raises ValueError unless `value` is an int > 0; names the argument."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(
+            f"`{name}` must be a positive integer. Received: {name}={value!r}"
+        )
+    return value
+
+
+def check_rate(name, value):
+    """Raises ValueError unless `value` is a probability in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"`{name}` must be a float in [0, 1). Received: {name}={value!r}")
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")
+    return float(value)
+
+
+@keras.saving.register_keras_serializable(package="tfzoo")
+def gelu_approximate(x):
+    """GELU with the tanh approximation (GPT-2's and BERT's TF "gelu_new")."""
+    return keras.activations.gelu(x, approximate=True)
+
+
+_ACTIVATIONS = {"gelu_approximate": gelu_approximate, "gelu_new": gelu_approximate}
+
+
+def get_activation(identifier):
+    """Resolves an activation name or callable.
+
+    "gelu" is the exact (erf) GELU, as BERT uses it; "gelu_approximate" (alias
+    "gelu_new") is the tanh form GPT-2 uses. Everything else goes to
+    `keras.activations.get`, which raises on unknown names.
+    """
+    if isinstance(identifier, str) and identifier in _ACTIVATIONS:
+        return _ACTIVATIONS[identifier]
+    try:
+        return keras.activations.get(identifier)
+    except ValueError as error:
+        raise ValueError(f"Unknown activation: {identifier!r}") from error
+
+
+def serialize_activation(identifier):
+    """Config value for an activation: names stay names."""
+    if isinstance(identifier, str):
+        return identifier
+    return keras.activations.serialize(identifier)
+
+
+def merge_padding_and_attention_mask(padding_mask=None, attention_mask=None):
+    """Combines a key padding mask and an attention mask into one boolean mask.
+
+    Args:
+        padding_mask: [B, S], true (or 1) where the key is a real token.
+        attention_mask: [B, T, S], true where query t may attend to key s.
+
+    Returns:
+        A boolean mask of shape [B, 1, S] or [B, T, S], or None when both are
+        None. Raises ValueError naming the shape when a rank is wrong.
+    """
+    mask = None
+    if padding_mask is not None:
+        if len(padding_mask.shape) != 2:
+            raise ValueError(
+                "`padding_mask` must have shape [batch, sequence] (rank 2). "
+                f"Received: padding_mask.shape={tuple(padding_mask.shape)}"
+            )
+        mask = ops.expand_dims(ops.cast(padding_mask, "bool"), axis=1)  # (B, 1, S)
+    if attention_mask is not None:
+        if len(attention_mask.shape) != 3:
+            raise ValueError(
+                "`attention_mask` must have shape [batch, query, key] (rank 3). "
+                f"Received: attention_mask.shape={tuple(attention_mask.shape)}"
+            )
+        attention_mask = ops.cast(attention_mask, "bool")
+        mask = attention_mask if mask is None else ops.logical_and(mask, attention_mask)
+    return mask
