@@ -31,7 +31,8 @@ class MultiHeadAttention(keras.layers.Layer):
     Attention runs through the fused `keras.ops.dot_product_attention` (cuDNN
     flash attention on GPUs with the JAX backend) whenever nothing needs the
     probabilities themselves: at inference whatever the dropout rate, and in
-    training when the rate is 0. Training with attention dropout, or asking for
+    training when the rate is 0 (and value heads are as wide as key heads).
+    Training with attention dropout, or asking for
     the scores, takes the explicit einsum + softmax path. Softmax always runs in
     float32, so `mixed_bfloat16`/`mixed_float16` are safe.
 
@@ -262,7 +263,12 @@ class MultiHeadAttention(keras.layers.Layer):
         return_attention_scores,
     ):
         """Attention over projected heads: (B,T,H,K),(B,S,H,K),(B,S,H,V) -> (B,T,H,V)."""
-        fused = not return_attention_scores and (self.dropout == 0.0 or not training)
+        fused = (
+            not return_attention_scores
+            and (self.dropout == 0.0 or not training)
+            # jax.nn.dot_product_attention needs value heads as wide as key heads.
+            and self.key_dim == self.value_dim
+        )
         if fused and use_causal_mask and mask is None and cache_update_index is None:
             # Let the backend use its causal kernel instead of a [T, S] mask.
             output = ops.dot_product_attention(

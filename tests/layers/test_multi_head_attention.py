@@ -1,0 +1,222 @@
+"""MultiHeadAttention against Keras' own layer, the causal and padding
+properties, the key/value cache, and argument checks."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from tests.testing import assert_allclose, random_inputs, run_layer_test, to_numpy
+from tfzoo.layers import MultiHeadAttention
+
+B, T, S, D = 2, 5, 7, 8
+
+
+def padding_mask(lengths, length):
+    return (np.arange(length)[None, :] < np.array(lengths)[:, None]).astype("int32")
+
+
+@pytest.mark.parametrize(
+    "inputs, call_kwargs",
+    [
+        ({"query": random_inputs(B, T, D), "value": random_inputs(B, T, D, seed=1)}, {}),
+        ({"query": random_inputs(B, T, D), "value": random_inputs(B, S, D, seed=1)},
+         {"use_causal_mask": False}),
+        ({"query": random_inputs(B, T, D), "value": random_inputs(B, T, D, seed=1),
+          "attention_mask": padding_mask([3, 5], T)}, {"use_causal_mask": True}),
+    ],
+    ids=["self", "cross", "causal_padded"],
+)
+def test_layer_contract(inputs, call_kwargs):
+    run_layer_test(
+        MultiHeadAttention,
+        {"num_heads": 2, "key_dim": 4},
+        inputs,
+        call_kwargs,
+        expected_output_shapes=[(B, T, D)],
+    )
+
+
+def test_layer_contract_with_dropout_and_scores():
+    # The fit step trains through the explicit (dropout) attention path.
+    run_layer_test(
+        MultiHeadAttention,
+        {"num_heads": 2, "key_dim": 4, "dropout": 0.1},
+        {"query": random_inputs(B, T, D), "value": random_inputs(B, S, D, seed=1)},
+        {"return_attention_scores": True},
+        expected_output_shapes=[(B, T, D), (B, 2, T, S)],
+    )
+
+
+def test_layer_contract_with_cache():
+    cache = np.zeros((B, 2, T, 2, 4), "float32")
+    run_layer_test(
+        MultiHeadAttention,
+        {"num_heads": 2, "key_dim": 4},
+        {"query": random_inputs(B, 1, D), "value": random_inputs(B, 1, D, seed=1),
+         "cache": cache},
+        {"cache_update_index": 2, "use_causal_mask": True, "return_attention_scores": True},
+        expected_output_shapes=[(B, 1, D), (B, 2, 1, T), (B, 2, T, 2, 4)],
+        # The cache serves decoding only; TensorFlow has no gradient for the
+        # dynamic-update-slice that writes it.
+        run_fit=False,
+    )
+
+
+def reference_pair(**kwargs):
+    ours = MultiHeadAttention(**kwargs)
+    theirs = keras.layers.MultiHeadAttention(
+        num_heads=kwargs["num_heads"],
+        key_dim=kwargs["key_dim"],
+        value_dim=kwargs.get("value_dim"),
+        use_bias=kwargs.get("use_bias", True),
+        output_shape=kwargs.get("output_dim"),
+    )
+    return ours, theirs
+
+
+CASES = {
+    "self": dict(query_len=T, value_len=T, causal=False, lengths=None),
+    "cross": dict(query_len=T, value_len=S, causal=False, lengths=None),
+    "causal": dict(query_len=T, value_len=T, causal=True, lengths=None),
+    "padded": dict(query_len=T, value_len=S, causal=False, lengths=[4, 7]),
+    "causal_padded": dict(query_len=T, value_len=T, causal=True, lengths=[2, 5]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize(
+    "layer_kwargs",
+    [
+        {"num_heads": 2, "key_dim": 4},
+        {"num_heads": 4, "key_dim": 3, "value_dim": 5, "output_dim": 6, "use_bias": False},
+    ],
+    ids=["default", "odd_dims_no_bias"],
+)
+def test_matches_keras_multi_head_attention(case, layer_kwargs):
+    spec = CASES[case]
+    query = random_inputs(B, spec["query_len"], D)
+    value = random_inputs(B, spec["value_len"], D, seed=1)
+    key = random_inputs(B, spec["value_len"], D, seed=2)
+    ours, theirs = reference_pair(**layer_kwargs)
+    ours(query, value, key)
+    # Build through Keras' explicit path: its fused path breaks on JAX when
+    # value_dim != key_dim (the case our layer keeps off the fused path).
+    theirs(query, value, key, return_attention_scores=True)
+    ours.set_weights(theirs.get_weights())
+
+    our_mask = their_mask = None
+    if spec["lengths"] is not None:
+        our_mask = padding_mask(spec["lengths"], spec["value_len"])  # (B, S)
+        their_mask = np.repeat(our_mask[:, None, :], spec["query_len"], axis=1)  # (B, T, S)
+
+    expected, expected_scores = theirs(
+        query, value, key, attention_mask=their_mask,
+        use_causal_mask=spec["causal"], return_attention_scores=True,
+    )
+    # Fused path (no scores requested) and explicit path (scores requested).
+    fused = ours(query, value, key, attention_mask=our_mask, use_causal_mask=spec["causal"])
+    explicit, scores = ours(
+        query, value, key, attention_mask=our_mask, use_causal_mask=spec["causal"],
+        return_attention_scores=True,
+    )
+    assert_allclose(fused, expected, atol=1e-5)
+    assert_allclose(explicit, expected, atol=1e-5)
+    assert_allclose(scores, expected_scores, atol=1e-5)
+
+
+def test_causal_outputs_do_not_see_the_future():
+    layer = MultiHeadAttention(num_heads=2, key_dim=4)
+    x = random_inputs(B, T, D)
+    changed = x.copy()
+    t = 2
+    changed[:, t + 1:] = random_inputs(B, T - t - 1, D, seed=9)
+    for scores in (False, True):
+        before = to_numpy(layer(x, x, use_causal_mask=True, return_attention_scores=scores)[0]
+                          if scores else layer(x, x, use_causal_mask=True))
+        after = to_numpy(layer(changed, changed, use_causal_mask=True,
+                               return_attention_scores=scores)[0]
+                         if scores else layer(changed, changed, use_causal_mask=True))
+        np.testing.assert_allclose(after[:, : t + 1], before[:, : t + 1], atol=1e-6)
+        assert not np.allclose(after[:, t + 1:], before[:, t + 1:])
+
+
+def test_padded_keys_do_not_change_outputs():
+    layer = MultiHeadAttention(num_heads=2, key_dim=4)
+    query, value = random_inputs(B, T, D), random_inputs(B, S, D, seed=1)
+    mask = padding_mask([4, 6], S)
+    changed = value.copy()
+    changed[0, 4:] = 100.0
+    changed[1, 6:] = -100.0
+    assert_allclose(layer(query, changed, attention_mask=mask),
+                    layer(query, value, attention_mask=mask), atol=1e-5)
+    # Without the mask the change is visible: the test can fail.
+    assert not np.allclose(to_numpy(layer(query, changed)), to_numpy(layer(query, value)))
+
+
+def test_cached_decoding_equals_full_pass():
+    layer = MultiHeadAttention(num_heads=2, key_dim=4)
+    x = random_inputs(B, T, D)
+    full = to_numpy(layer(x, x, use_causal_mask=True))
+    cache = ops.zeros((B, 2, T, 2, 4))
+    # A 2-token prefill, then one token at a time.
+    outputs = []
+    out, cache = layer(x[:, :2], x[:, :2], use_causal_mask=True, cache=cache,
+                       cache_update_index=0)
+    outputs.append(to_numpy(out))
+    for index in range(2, T):
+        step = x[:, index: index + 1]
+        out, cache = layer(step, step, use_causal_mask=True, cache=cache,
+                           cache_update_index=index)
+        outputs.append(to_numpy(out))
+    np.testing.assert_allclose(np.concatenate(outputs, axis=1), full, atol=1e-5)
+
+
+def test_precomputed_cross_attention_cache_equals_no_cache():
+    layer = MultiHeadAttention(num_heads=2, key_dim=4)
+    query, memory = random_inputs(B, T, D), random_inputs(B, S, D, seed=1)
+    expected = layer(query, memory)
+    _, cache = layer(query[:, :1], memory, cache=ops.zeros((B, 2, S, 2, 4)),
+                     cache_update_index=0)
+    got, reused = layer(query, None, cache=cache)
+    assert_allclose(got, expected, atol=1e-5)
+    assert_allclose(reused, cache)
+
+
+def test_attention_dropout_only_in_training():
+    x = random_inputs(B, T, D)
+    dropped = MultiHeadAttention(num_heads=2, key_dim=4, dropout=0.5)
+    plain = MultiHeadAttention(num_heads=2, key_dim=4)
+    dropped(x, x)
+    plain(x, x)
+    plain.set_weights(dropped.get_weights())
+    # Inference takes the fused path and equals the dropout-free layer.
+    assert_allclose(dropped(x, x, training=False), plain(x, x), atol=1e-6)
+    assert not np.allclose(to_numpy(dropped(x, x, training=True)), to_numpy(plain(x, x)))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"num_heads": 0, "key_dim": 4}, "num_heads=0"),
+        ({"num_heads": 2, "key_dim": -1}, "key_dim=-1"),
+        ({"num_heads": 2, "key_dim": 4, "dropout": 1.5}, "dropout=1.5"),
+        ({"num_heads": 2.0, "key_dim": 4}, "num_heads=2.0"),
+    ],
+)
+def test_bad_constructor_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        MultiHeadAttention(**kwargs)
+
+
+def test_bad_call_arguments():
+    layer = MultiHeadAttention(num_heads=2, key_dim=4)
+    x = random_inputs(B, T, D)
+    with pytest.raises(ValueError, match=r"attention_mask.shape=\(2, 1, 5, 5\)"):
+        layer(x, x, attention_mask=np.ones((B, 1, T, T), "bool"))
+    with pytest.raises(ValueError, match=r"cache.shape=\(2, 3, 5, 2, 4\)"):
+        layer(x, x, cache=np.zeros((B, 3, T, 2, 4), "float32"), cache_update_index=0)
+    with pytest.raises(ValueError, match="cache_update_index"):
+        layer(x, x, cache_update_index=0)
+    with pytest.raises(ValueError, match=r"query.shape=\(2, 8\)"):
+        MultiHeadAttention(num_heads=2, key_dim=4)(np.zeros((B, D), "float32"), x)
