@@ -1,0 +1,1 @@
+"""tfzoo benchmarks: `python -m benchmarks.run --workload NAME --compare keras_hub`."""

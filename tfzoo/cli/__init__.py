@@ -1,0 +1,1 @@
+"""The `tfzoo` command line."""
