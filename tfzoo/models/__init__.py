@@ -1,0 +1,1 @@
+"""Model families built from tfzoo.layers: backbones and task heads."""
