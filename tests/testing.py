@@ -147,3 +147,41 @@ def copy_weights_by_path(source, target, renames=()):
 
 def random_inputs(*shape, seed=0):
     return np.random.default_rng(seed).normal(size=shape).astype("float32")
+
+
+def run_model_test(model_cls, model, inputs, atol=1e-5):
+    """The contract every model keeps: config round trip, `.keras` save/load,
+    symbolic shapes equal to eager ones, and a `mixed_bfloat16` build with
+    float32 variables.
+
+    Args:
+        model_cls: the class under test.
+        model: an instance (built).
+        inputs: dict of numpy arrays for the model.
+    """
+    outputs = keras.tree.flatten(model(inputs, training=False))
+    weights = model.get_weights()
+
+    config = model.get_config()
+    clone = model_cls.from_config(config)
+    clone.set_weights(weights)
+    for got, want in zip(keras.tree.flatten(clone(inputs, training=False)), outputs):
+        assert_allclose(got, want, atol=atol)
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "model.keras")
+        model.save(path)
+        restored = keras.models.load_model(path)
+    assert type(restored) is model_cls
+    for got, want in zip(keras.tree.flatten(restored(inputs, training=False)), outputs):
+        assert_allclose(got, want, atol=atol)
+
+    mixed_config = dict(config, dtype="mixed_bfloat16") if "dtype" in config else None
+    if mixed_config is not None:
+        mixed = model_cls.from_config(mixed_config)
+        for variable in mixed.weights:
+            assert variable.dtype == "float32", variable.path
+        mixed.set_weights(weights)
+        for got in keras.tree.flatten(mixed(inputs, training=False)):
+            assert keras.backend.standardize_dtype(got.dtype) == "bfloat16"
+    return outputs

@@ -228,6 +228,8 @@ class BertFamilyConverter:
     # Checkpoint variables that are expected to stay unused.
     ignore = (r"position_ids$", r"decoder\.weight$", r"vocab_projector\.weight$",
               r"predictions\.decoder\.bias$", r"adam_[mv]$", r"global_step$")
+    # Masked-LM checkpoints (BertForMaskedLM, RobertaForMaskedLM) have no pooler.
+    optional = (r"(^|/)pooler/",)
 
     def __init__(self, model_type, table, kwargs_fn, hf_prefix, formats):
         self.model_type = model_type

@@ -84,7 +84,7 @@ def _resolve_key(key, reader, prefixes):
     return None
 
 
-def plan_assignments(variables, reader, rules, prefixes=("",), skip=()):
+def plan_assignments(variables, reader, rules, prefixes=("",), skip=(), optional=()):
     """Resolves every variable to its source array; raises ValueError on any problem.
 
     Args:
@@ -95,6 +95,9 @@ def plan_assignments(variables, reader, rules, prefixes=("",), skip=()):
             for Hugging Face checkpoints saved from a task model).
         skip: regular expressions of variable paths to leave untouched (e.g. a
             freshly initialised task head).
+        optional: regular expressions of variable paths that a checkpoint may
+            lack (e.g. BERT's pooler in masked-LM checkpoints); those keep their
+            initial values and a warning names them.
 
     Returns:
         A list of `Assignment`s, one per variable not skipped.
@@ -114,6 +117,12 @@ def plan_assignments(variables, reader, rules, prefixes=("",), skip=()):
         key = _resolve_key(wanted, reader, prefixes)
         if key is None:
             tried = ", ".join(p + wanted for p in prefixes)
+            if any(re.search(pattern, path) for pattern in optional):
+                logging.warning(
+                    "%s is not in %s (tried %s); it keeps its initial values and "
+                    "needs training.", path, reader.description, tried,
+                )
+                continue
             problems.append(f"{path}: the checkpoint has no variable {tried}")
             continue
         value = rule.transform(reader.read(key))
@@ -135,7 +144,7 @@ def plan_assignments(variables, reader, rules, prefixes=("",), skip=()):
     return assignments
 
 
-def load_weights(variables, reader, rules, prefixes=("",), skip=(), ignore=()):
+def load_weights(variables, reader, rules, prefixes=("",), skip=(), ignore=(), optional=()):
     """Assigns checkpoint values to `variables`, all or nothing.
 
     Source variables that no model variable used are logged (matching `ignore`
@@ -144,7 +153,7 @@ def load_weights(variables, reader, rules, prefixes=("",), skip=(), ignore=()):
     Returns:
         The set of checkpoint keys that were loaded.
     """
-    assignments = plan_assignments(variables, reader, rules, prefixes, skip)
+    assignments = plan_assignments(variables, reader, rules, prefixes, skip, optional)
     for assignment in assignments:
         variable = assignment.variable
         variable.assign(assignment.value.astype(variable.dtype))

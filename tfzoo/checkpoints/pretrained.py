@@ -10,8 +10,9 @@ Checkpoint formats are recognised by the files in the directory:
 A model family (BERT, GPT, ...) supplies a converter object with:
 `kwargs_from_config(format, config, model_class)` -> constructor arguments,
 `rules(format, config)` -> list of `Rule`, `prefixes(format, config)` ->
-source-name prefixes to try, and `ignore` -> patterns of checkpoint variables
-that are expected to stay unused.
+source-name prefixes to try, `ignore` -> patterns of checkpoint variables
+that are expected to stay unused, and `optional` -> patterns of model
+variables a checkpoint may lack.
 """
 
 import glob
@@ -166,4 +167,5 @@ def load_converted_weights(model, checkpoint_format, config, reader, converter):
         converter.rules(checkpoint_format, config),
         prefixes=converter.prefixes(checkpoint_format, config),
         ignore=converter.ignore,
+        optional=converter.optional,
     )

@@ -20,8 +20,9 @@ class BertPretrainer(Task):
       output. RoBERTa drops it (`next_sentence_prediction=False`).
 
     `compile()` defaults to sparse cross-entropy on both outputs and their
-    accuracies; pass `sample_weight={"mlm_logits": masked_lm_weights}` so padded
-    prediction slots do not count.
+    accuracies. Keras wants one sample weight per output: pass
+    `sample_weight={"mlm_logits": masked_lm_weights, "nsp_logits": ones}` so
+    padded prediction slots do not count (`tfzoo.data` pipelines yield that).
 
     Args:
         backbone: a `BertBackbone`, `RobertaBackbone` or `DistilBertBackbone`.

@@ -1,0 +1,107 @@
+"""The checkpoint mechanism's error rules: every problem named, nothing half loaded."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file, save_file
+
+from tests.testing import to_numpy
+from tfzoo.checkpoints import SafetensorsReader, load_weights
+from tfzoo.checkpoints.bert import BERT
+from tfzoo.models.bert import BertBackbone, BertClassifier
+from tfzoo.models.roberta import RobertaBackbone
+
+
+@pytest.fixture
+def bert_copy(hf_checkpoint, tmp_path):
+    """A writable copy of the tiny Hugging Face BERT checkpoint."""
+    source, _ = hf_checkpoint("bert")
+    target = tmp_path / "bert"
+    shutil.copytree(source, target)
+    return target
+
+
+def edit_config(path, **changes):
+    config = json.loads((path / "config.json").read_text())
+    config.update(changes)
+    (path / "config.json").write_text(json.dumps(config))
+
+
+def test_missing_variable_is_named(bert_copy):
+    weights = load_file(str(bert_copy / "model.safetensors"))
+    del weights["encoder.layer.1.attention.self.query.weight"]
+    save_file(weights, str(bert_copy / "model.safetensors"))
+    with pytest.raises(ValueError) as error:
+        BertBackbone.from_pretrained(str(bert_copy))
+    message = str(error.value)
+    assert "transformer_layer_1/self_attention/query/kernel" in message
+    assert "encoder.layer.1.attention.self.query.weight" in message
+
+
+def test_wrong_shape_names_variable_and_both_shapes(bert_copy):
+    edit_config(bert_copy, intermediate_size=48)
+    with pytest.raises(ValueError) as error:
+        BertBackbone.from_pretrained(str(bert_copy))
+    message = str(error.value)
+    assert "transformer_layer_0/feed_forward/intermediate_dense/kernel has shape (16, 48)" in message
+    assert "encoder.layer.0.intermediate.dense.weight has shape (32, 16)" in message
+    # Every problem is listed, not just the first.
+    assert "transformer_layer_1/feed_forward/output_dense/kernel" in message
+
+
+def test_unknown_model_type_is_named(bert_copy):
+    edit_config(bert_copy, model_type="gpt_neox")
+    with pytest.raises(ValueError, match="Unknown model_type 'gpt_neox'"):
+        BertBackbone.from_pretrained(str(bert_copy))
+    with pytest.raises(ValueError, match="Unknown model_type 'gpt_neox'"):
+        RobertaBackbone.from_pretrained(str(bert_copy))
+
+
+def test_failed_load_changes_nothing(bert_copy):
+    backbone = BertBackbone(vocabulary_size=60, num_layers=2, num_heads=4, hidden_dim=16,
+                            intermediate_dim=32, max_sequence_length=40)
+    before = [to_numpy(w).copy() for w in backbone.weights]
+    weights = load_file(str(bert_copy / "model.safetensors"))
+    del weights["pooler.dense.bias"]
+    save_file(weights, str(bert_copy / "model.safetensors"))
+    reader = SafetensorsReader(str(bert_copy / "model.safetensors"))
+    with pytest.raises(ValueError, match="pooler/bias"):
+        load_weights(backbone.weights, reader, BERT.rules("huggingface", {"model_type": "bert"}),
+                     prefixes=("", "bert."))
+    for variable, value in zip(backbone.weights, before):
+        np.testing.assert_array_equal(to_numpy(variable), value)
+
+
+def test_task_head_without_a_source_is_an_error_unless_skipped(hf_checkpoint):
+    path, _ = hf_checkpoint("bert")
+    classifier = BertClassifier(BertBackbone.from_pretrained(path), num_classes=3)
+    reader = SafetensorsReader(os.path.join(path, "model.safetensors"))
+    rules = BERT.rules("huggingface", {"model_type": "bert"})
+    with pytest.raises(ValueError, match="no rule maps the model variable logits/kernel"):
+        load_weights(classifier.weights, reader, rules, prefixes=("", "bert."))
+    loaded = load_weights(classifier.weights, reader, rules, prefixes=("", "bert."),
+                          skip=(r"^logits/",))
+    assert "embeddings.word_embeddings.weight" in loaded
+
+
+def test_unrecognised_directories(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No checkpoint directory"):
+        BertBackbone.from_pretrained(str(tmp_path / "missing"))
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "pytorch_model.bin").write_bytes(b"")
+    with pytest.raises(ValueError, match="pytorch_model.bin"):
+        BertBackbone.from_pretrained(str(tmp_path))
+    os.remove(tmp_path / "pytorch_model.bin")
+    with pytest.raises(FileNotFoundError, match="not a checkpoint tfzoo recognises"):
+        BertBackbone.from_pretrained(str(tmp_path))
+
+
+def test_tfzoo_checkpoint_of_another_class(tmp_path):
+    backbone = BertBackbone(vocabulary_size=60, num_layers=1, num_heads=4, hidden_dim=16,
+                            intermediate_dim=32, max_sequence_length=40)
+    backbone.save_pretrained(str(tmp_path))
+    with pytest.raises(ValueError, match="holds a BertBackbone, not a RobertaBackbone"):
+        RobertaBackbone.from_pretrained(str(tmp_path))

