@@ -105,3 +105,16 @@ def test_tfzoo_checkpoint_of_another_class(tmp_path):
     backbone.save_pretrained(str(tmp_path))
     with pytest.raises(ValueError, match="holds a BertBackbone, not a RobertaBackbone"):
         RobertaBackbone.from_pretrained(str(tmp_path))
+
+
+def test_checkpoint_without_pooler_warns_and_loads_the_rest(bert_copy, caplog):
+    weights = load_file(str(bert_copy / "model.safetensors"))
+    for key in ("pooler.dense.weight", "pooler.dense.bias"):
+        del weights[key]
+    save_file(weights, str(bert_copy / "model.safetensors"))
+    with caplog.at_level("WARNING"):
+        backbone = BertBackbone.from_pretrained(str(bert_copy))
+    assert "pooler/kernel is not in" in caplog.text
+    np.testing.assert_array_equal(
+        to_numpy(backbone.get_layer("embeddings").token_embedding.embeddings),
+        weights["embeddings.word_embeddings.weight"])

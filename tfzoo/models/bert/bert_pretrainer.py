@@ -4,6 +4,7 @@ import keras
 
 from tfzoo.checkpoints.pretrained import detect_format, load_converted_weights
 from tfzoo.layers.masked_lm_head import MaskedLMHead
+from tfzoo.models.bert.bert_backbone import BertBackbone
 from tfzoo.models.task import Task
 
 _NSP_KEYS = ("cls.seq_relationship.weight", "cls/seq_relationship/output_weights")
@@ -87,9 +88,12 @@ class BertPretrainer(Task):
         checkpoint_format, config, reader = detect_format(path)
         if checkpoint_format == "tfzoo":
             return super().from_pretrained(path, load_weights=load_weights, **overrides)
-        from tfzoo.models.bert.backbones import backbone_class
+        from tfzoo.models.registry import backbone_class
 
-        backbone_cls = backbone_class(checkpoint_format, config)
+        model_type = "bert" if checkpoint_format == "google_bert" else config.get("model_type")
+        backbone_cls = backbone_class(model_type)
+        if not issubclass(backbone_cls, BertBackbone):
+            raise ValueError(f"{path} holds a {model_type} model, which has no BERT pretraining heads.")
         backbone = backbone_cls.from_pretrained(path, load_weights=False, **overrides)
         has_nsp = any(key.endswith(_NSP_KEYS) for key in reader.keys())
         model = cls(backbone, next_sentence_prediction=has_nsp)

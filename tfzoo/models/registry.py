@@ -1,0 +1,48 @@
+"""Backbones by model type, and building one from a model config file."""
+
+import inspect
+
+from tfzoo.config import load_yaml
+from tfzoo.models.bert.bert_backbone import BertBackbone
+from tfzoo.models.distilbert.distilbert_backbone import DistilBertBackbone
+from tfzoo.models.roberta.roberta_backbone import RobertaBackbone
+
+BACKBONES = {
+    "bert": BertBackbone,
+    "roberta": RobertaBackbone,
+    "distilbert": DistilBertBackbone,
+}
+
+
+def backbone_class(model_type):
+    """The backbone class of a model type; ValueError names unknown types."""
+    if model_type not in BACKBONES:
+        raise ValueError(
+            f"Unknown model_type {model_type!r}; tfzoo knows {sorted(BACKBONES)}."
+        )
+    return BACKBONES[model_type]
+
+
+def backbone_from_config(config, **overrides):
+    """Builds a backbone from a model config (YAML path or dict).
+
+    The config holds `model_type` and the backbone's constructor arguments
+    (see configs/models/). Unknown keys raise ValueError naming them.
+
+    Example:
+    >>> backbone = backbone_from_config("configs/models/bert_tiny.yaml")
+    """
+    data = load_yaml(config) if isinstance(config, str) else dict(config)
+    data.update(overrides)
+    if "model_type" not in data:
+        raise ValueError(f"Model config {config!r} has no model_type")
+    cls = backbone_class(data.pop("model_type"))
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
+    accepted |= {"name", "dtype"}
+    unknown = sorted(set(data) - accepted)
+    if unknown:
+        raise ValueError(
+            f"Unknown key(s) {unknown} for {cls.__name__} in model config {config!r}; "
+            f"accepted: {sorted(accepted)}"
+        )
+    return cls(**data)
