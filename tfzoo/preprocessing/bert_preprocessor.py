@@ -254,6 +254,14 @@ class BertPreprocessor(tf.Module):
         Python ints (the same as `tokenize.get_special_tokens_dict()`)."""
         return self.tokenize.get_special_tokens_dict()
 
+    def word_start_ids(self):
+        """bool [vocab_size]: true for tokens that begin a word (no "##" prefix).
+
+        Whole-word masking gathers this with the packed ids to find word
+        boundaries.
+        """
+        return tf.constant([not token.startswith("##") for token in self.vocabulary])
+
     def bert_pack_inputs(self, segments, seq_length=None):
         """Packs token ids into BERT's inputs, as TF Hub's `bert_pack_inputs`.
 
