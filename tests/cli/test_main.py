@@ -23,3 +23,32 @@ def test_demo_runs_end_to_end():
     assert "cached == uncached decoding:     True" in result.stdout
     accuracy = float(result.stdout.split("held-out token accuracy:")[1].split()[0])
     assert accuracy > 0.9
+
+
+def test_pretrain_lowers_the_masked_lm_loss(tmp_path):
+    import json
+
+    from tfzoo.models.bert import BertPretrainer
+
+    model_dir = tmp_path / "pretrain"
+    result = tfzoo(
+        "pretrain", "--config", "configs/bert/pretrain_tiny.yaml", "--model_dir", str(model_dir),
+        "--params_override=trainer.epochs=4,trainer.steps_per_epoch=6,trainer.batch_size=16",
+        "--params_override=task.data.seq_length=64,trainer.verbose=2",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "mlm_logits_loss" in result.stdout
+    history = json.loads((model_dir / "train_summary.json").read_text())["history"]
+    mlm = history["mlm_logits_loss"]
+    # From about ln(30522) = 10.3 nats; falling every epoch, by over a nat in all.
+    assert all(later < earlier for earlier, later in zip(mlm, mlm[1:])), mlm
+    assert mlm[0] - mlm[-1] > 1.0, mlm
+    restored = BertPretrainer.from_pretrained(str(model_dir / "final"))
+    assert restored.next_sentence_prediction
+
+
+def test_pretrain_names_a_bad_config_key(tmp_path):
+    result = tfzoo("pretrain", "--config", "configs/bert/pretrain_tiny.yaml",
+                   "--model_dir", str(tmp_path), "--params_override=trainer.epoch=1")
+    assert result.returncode != 0
+    assert "Unknown config key(s) trainer.epoch" in result.stderr

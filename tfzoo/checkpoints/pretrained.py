@@ -118,6 +118,21 @@ class PretrainedMixin:
         """Saves config and weights to directory `path` (tfzoo format)."""
         save_pretrained(self, path)
 
+    def load_pretrained_weights(self, path, skip=()):
+        """Loads a checkpoint directory (any supported format) into this model.
+
+        Every variable must be found with the right shape (except `skip`
+        patterns, e.g. a new task head), or nothing is loaded.
+        """
+        checkpoint_format, config, reader = detect_format(path)
+        if checkpoint_format == "tfzoo":
+            mapping.load_weights(self.weights, reader, mapping.native_rules(), skip=skip)
+            return
+        converter = self.checkpoint_converter
+        if converter is None:
+            raise ValueError(f"{type(self).__name__} cannot load {checkpoint_format} checkpoints.")
+        load_converted_weights(self, checkpoint_format, config, reader, converter, skip=skip)
+
     @classmethod
     def _build_from_checkpoint_config(cls, kwargs):
         return cls(**kwargs)
@@ -159,13 +174,27 @@ class PretrainedMixin:
         return model
 
 
-def load_converted_weights(model, checkpoint_format, config, reader, converter):
+def load_converted_weights(model, checkpoint_format, config, reader, converter, skip=()):
     """Loads a foreign checkpoint into `model` through the family's converter."""
     return mapping.load_weights(
         model.weights,
         reader,
         converter.rules(checkpoint_format, config),
         prefixes=converter.prefixes(checkpoint_format, config),
+        skip=skip,
         ignore=converter.ignore,
         optional=converter.optional,
     )
+
+
+def checkpoint_model_type(path):
+    """The model type a checkpoint directory holds (bert, roberta, gpt2, ...)
+    or, for tfzoo checkpoints, its class name."""
+    checkpoint_format, config, _ = detect_format(path)
+    if checkpoint_format == "tfzoo":
+        return config["class_name"]
+    if checkpoint_format == "google_bert":
+        return "bert"
+    if checkpoint_format == "openai_gpt2":
+        return "gpt2"
+    return config.get("model_type")

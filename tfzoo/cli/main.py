@@ -1,8 +1,10 @@
 """`tfzoo <command> [flags]`: the tfzoo command line.
 
 Commands:
-  demo   Train a small decoder built from tfzoo.layers on a reversal task, then
-         decode with the key/value cache (runs offline in about a minute).
+  demo      Train a small decoder built from tfzoo.layers on a reversal task,
+            then decode with the key/value cache (offline, about a minute).
+  pretrain  Masked-LM (+ next-sentence) pretraining from an experiment config:
+            tfzoo pretrain --config configs/bert/pretrain_tiny.yaml --model_dir runs/pt
 
 Run `tfzoo <command> --help` for a command's flags.
 """
@@ -14,9 +16,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # noqa: E402
 
-from tfzoo.cli import demo  # noqa: E402
+from tfzoo.cli import demo, flags, pretrain  # noqa: E402, F401  (flags defines --config ...)
 
-COMMANDS = {"demo": demo.main}
+COMMANDS = {"demo": demo.main, "pretrain": pretrain.main}
 
 
 def main(argv):

@@ -2,6 +2,7 @@
 
 import inspect
 
+from tfzoo.checkpoints.pretrained import checkpoint_model_type
 from tfzoo.config import load_yaml
 from tfzoo.models.bert.bert_backbone import BertBackbone
 from tfzoo.models.distilbert.distilbert_backbone import DistilBertBackbone
@@ -46,3 +47,29 @@ def backbone_from_config(config, **overrides):
             f"accepted: {sorted(accepted)}"
         )
     return cls(**data)
+
+
+def build_backbone(config=None, init_checkpoint=None, overrides=None):
+    """The backbone an experiment asks for.
+
+    Args:
+        config: architecture file or dict (configs/models/*.yaml), or None to
+            take the architecture from `init_checkpoint`.
+        init_checkpoint: checkpoint directory to load (any supported format).
+        overrides: constructor arguments replacing the architecture's.
+
+    With both, the architecture comes from `config` and every checkpoint
+    variable must fit it (shape errors name the variable).
+    """
+    overrides = dict(overrides or {})
+    if config is not None:
+        backbone = backbone_from_config(config, **overrides)
+        if init_checkpoint is not None:
+            backbone.load_pretrained_weights(init_checkpoint)
+        return backbone
+    if init_checkpoint is None:
+        raise ValueError("build_backbone needs a config, an init_checkpoint, or both.")
+    model_type = checkpoint_model_type(init_checkpoint)
+    by_class_name = {cls.__name__: cls for cls in BACKBONES.values()}
+    cls = by_class_name.get(model_type) or backbone_class(model_type)
+    return cls.from_pretrained(init_checkpoint, **overrides)

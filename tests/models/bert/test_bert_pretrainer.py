@@ -2,6 +2,7 @@
 pretraining reduces the loss."""
 
 import numpy as np
+import pytest
 
 from tests.reference_models import encoder_inputs, torch_outputs
 from tests.testing import assert_allclose, run_model_test
@@ -69,3 +70,22 @@ def test_training_reduces_both_losses():
     losses = history.history
     assert losses["loss"][-1] < 0.5 * losses["loss"][0]
     assert "mlm_logits_accuracy" in losses and "nsp_logits_accuracy" in losses
+
+
+def test_mlm_loss_averages_over_real_predictions_only():
+    """Padding slots (weight 0) must not dilute the loss: compare with NumPy."""
+    backbone = BertBackbone(vocabulary_size=60, num_layers=1, num_heads=4, hidden_dim=16,
+                            intermediate_dim=32, max_sequence_length=40)
+    pretrainer = BertPretrainer(backbone, next_sentence_prediction=False)
+    pretrainer.compile(optimizer="sgd")
+    inputs = with_positions(encoder_inputs(), [[1, 2, 0, 0], [3, 4, 5, 0]])
+    labels = np.array([[5, 6, 0, 0], [7, 8, 9, 0]])
+    weights = np.array([[1, 1, 0, 0], [1, 1, 1, 0]], "float32")
+    logits = np.asarray(pretrainer(inputs)["mlm_logits"], "float64")
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    per_slot = -np.take_along_axis(log_probs, labels[..., None], -1)[..., 0]
+    expected = (per_slot * weights).sum() / weights.sum()
+    result = pretrainer.evaluate(inputs, {"mlm_logits": labels},
+                                 sample_weight={"mlm_logits": weights}, verbose=0,
+                                 return_dict=True)
+    assert result["loss"] == pytest.approx(expected, rel=1e-4)

@@ -66,7 +66,10 @@ class BertPretrainer(Task):
         return {"next_sentence_prediction": self.next_sentence_prediction}
 
     def default_loss(self):
-        loss = {"mlm_logits": keras.losses.SparseCategoricalCrossentropy(from_logits=True)}
+        # Averaged over real predictions only (weights 0 mark padding slots),
+        # as BERT normalises its masked-LM loss.
+        loss = {"mlm_logits": keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, reduction="mean_with_sample_weight")}
         if self.next_sentence_prediction:
             loss["nsp_logits"] = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         return loss

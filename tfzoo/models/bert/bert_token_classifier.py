@@ -37,5 +37,11 @@ class BertTokenClassifier(Task):
         self.num_classes = num_classes
         self.dropout = dropout
 
+    def default_loss(self):
+        # Averaged over tagged tokens only (weight 0: padding, special tokens,
+        # non-first word pieces).
+        return keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, reduction="mean_with_sample_weight")
+
     def task_config(self):
         return {"num_classes": self.num_classes, "dropout": self.dropout}

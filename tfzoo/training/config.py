@@ -1,0 +1,144 @@
+"""Experiment configuration: model + task/data + trainer + runtime, as YAML.
+
+An experiment file (see configs/) has three sections:
+
+    task:     what to train: `type` picks the task (e.g. bert_pretraining,
+              sentence_classification), the rest are that task's fields,
+              including its `model` section;
+    trainer:  epochs, batch size, optimizer, checkpoints, early stopping;
+    runtime:  distribution strategy, mixed precision, XLA, seed.
+
+Unknown keys and bad values raise ValueError naming the dotted key.
+"""
+
+import dataclasses
+from typing import Any, Dict, Optional
+
+from tfzoo.config import apply_overrides, from_dict, load_yaml
+from tfzoo.config.paths import resolve_paths
+from tfzoo.training.optimizers import OptimizerConfig
+
+
+@dataclasses.dataclass
+class ModelConfig:
+    """Which model to build and which weights to start from.
+
+    Attributes:
+        config: architecture file (configs/models/*.yaml). Optional when
+            `init_checkpoint` is given: the checkpoint then says.
+        init_checkpoint: pretrained weights, any format tfzoo reads (Hugging
+            Face, original Google BERT, tfzoo's own).
+        overrides: constructor arguments that replace the architecture's,
+            e.g. {dropout: 0.1}.
+    """
+
+    config: Optional[str] = None
+    init_checkpoint: Optional[str] = None
+    overrides: Dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.config is None and self.init_checkpoint is None:
+            raise ValueError("task.model needs `config` (an architecture file), "
+                             "`init_checkpoint`, or both.")
+
+
+@dataclasses.dataclass
+class TrainerConfig:
+    """How long and how to train.
+
+    Attributes:
+        epochs: passes over the training data.
+        steps_per_epoch: batches per epoch; None for one pass over the data.
+        batch_size: global batch size (split across replicas).
+        eval_batch_size: batch size for evaluation; defaults to batch_size.
+        optimizer: AdamW, warmup and decay settings.
+        checkpoint_monitor: metric for the best checkpoint (e.g. val_accuracy);
+            None keeps only the last one.
+        checkpoint_mode: "max" or "min" for checkpoint_monitor.
+        early_stopping_patience: epochs without improvement of
+            checkpoint_monitor before stopping; None never stops early.
+        tensorboard: write TensorBoard logs under model_dir/logs.
+        verbose: Keras progress output: 1 progress bar, 2 one line per epoch.
+    """
+
+    epochs: int = 3
+    steps_per_epoch: Optional[int] = None
+    batch_size: int = 32
+    eval_batch_size: Optional[int] = None
+    optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
+    checkpoint_monitor: Optional[str] = None
+    checkpoint_mode: str = "max"
+    early_stopping_patience: Optional[int] = None
+    tensorboard: bool = True
+    verbose: int = 1
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"trainer.{name} must be >= 1. Received: {getattr(self, name)!r}")
+        if self.checkpoint_mode not in ("max", "min"):
+            raise ValueError(
+                f"trainer.checkpoint_mode must be max or min. Received: {self.checkpoint_mode!r}")
+
+
+@dataclasses.dataclass
+class RuntimeConfig:
+    """Where and with what numerics to train.
+
+    Attributes:
+        strategy: tf.distribute strategy name (default, one_device, mirrored,
+            multi_worker_mirrored, parameter_server, tpu).
+        mixed_precision: None, "mixed_bfloat16" or "mixed_float16" (the
+            latter with dynamic loss scaling).
+        jit_compile: XLA-compile the train step.
+        seed: random seed for weights, dropout and data order.
+    """
+
+    strategy: str = "default"
+    mixed_precision: Optional[str] = None
+    jit_compile: bool = False
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.mixed_precision not in (None, "mixed_bfloat16", "mixed_float16"):
+            raise ValueError(
+                "runtime.mixed_precision must be mixed_bfloat16, mixed_float16 or null. "
+                f"Received: {self.mixed_precision!r}")
+
+
+@dataclasses.dataclass
+class ExperimentConfig:
+    """A whole experiment. `task` is the task's own config dataclass."""
+
+    task: Any
+    trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
+    runtime: RuntimeConfig = dataclasses.field(default_factory=RuntimeConfig)
+
+
+def experiment_from_dict(data):
+    """Builds an ExperimentConfig; the task section is typed by `task.type`.
+
+    `pkg:module/path` strings anywhere are resolved to installed files.
+    """
+    from tfzoo.tasks import task_class
+
+    data = resolve_paths(data)
+    unknown = sorted(set(data) - {"task", "trainer", "runtime"})
+    if unknown:
+        raise ValueError(f"Unknown config section(s) {unknown}; an experiment has "
+                         "task, trainer and runtime.")
+    task_data = dict(data.get("task") or {})
+    if "type" not in task_data:
+        raise ValueError("The task section needs a `type` (e.g. bert_pretraining).")
+    task_type = task_data["type"]
+    task_config = from_dict(task_class(task_type).config_class, task_data, prefix="task.")
+    return ExperimentConfig(
+        task=task_config,
+        trainer=from_dict(TrainerConfig, data.get("trainer"), prefix="trainer."),
+        runtime=from_dict(RuntimeConfig, data.get("runtime"), prefix="runtime."),
+    )
+
+
+def load_experiment(path, overrides=None):
+    """Reads an experiment YAML file and applies `section.key=value` overrides."""
+    return experiment_from_dict(apply_overrides(load_yaml(path), overrides or []))

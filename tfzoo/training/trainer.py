@@ -1,0 +1,67 @@
+"""Runs an experiment: build, compile, fit, save. The same path for every task."""
+
+import json
+import os
+import time
+
+import keras
+from absl import logging
+
+from tfzoo.tasks import task_class
+from tfzoo.training.callbacks import build_callbacks
+from tfzoo.training.optimizers import build_optimizer
+
+
+def set_up_runtime(runtime):
+    """Seed and global dtype policy; returns the distribution strategy."""
+    keras.utils.set_random_seed(runtime.seed)
+    keras.config.set_dtype_policy(runtime.mixed_precision or "float32")
+    if runtime.strategy != "default":
+        raise ValueError(
+            f"runtime.strategy={runtime.strategy!r} is not available yet; use 'default'.")
+    return None
+
+
+def train(experiment, model_dir):
+    """Trains `experiment` (an ExperimentConfig), writing everything to `model_dir`.
+
+    Returns:
+        (model, history dict, task).
+    """
+    os.makedirs(model_dir, exist_ok=True)
+    set_up_runtime(experiment.runtime)
+    trainer = experiment.trainer
+    task = task_class(experiment.task.type)(experiment.task)
+
+    train_data, validation_data, steps = task.datasets(
+        trainer.batch_size, trainer.eval_batch_size or trainer.batch_size)
+    steps_per_epoch = trainer.steps_per_epoch or steps
+    total_steps = steps_per_epoch * trainer.epochs
+    logging.info("Training %s for %d epochs x %d steps (batch %d) into %s",
+                 experiment.task.type, trainer.epochs, steps_per_epoch, trainer.batch_size,
+                 model_dir)
+
+    model = task.build_model()
+    model.compile(optimizer=build_optimizer(trainer.optimizer, total_steps),
+                  jit_compile=experiment.runtime.jit_compile)
+    started = time.time()
+    history = model.fit(
+        train_data,
+        epochs=trainer.epochs,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=validation_data,
+        callbacks=build_callbacks(trainer, model_dir),
+        verbose=trainer.verbose,
+    )
+    elapsed = time.time() - started
+    model.save_pretrained(os.path.join(model_dir, "final"))
+    summary = {
+        "task": experiment.task.type,
+        "epochs": trainer.epochs,
+        "steps_per_epoch": steps_per_epoch,
+        "train_seconds": round(elapsed, 1),
+        "history": {k: [float(v) for v in values] for k, values in history.history.items()},
+    }
+    with open(os.path.join(model_dir, "train_summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    return model, summary, task
