@@ -198,3 +198,15 @@ def checkpoint_model_type(path):
     if checkpoint_format == "openai_gpt2":
         return "gpt2"
     return config.get("model_type")
+
+
+def load_pretrained_model(path):
+    """Any tfzoo model saved with `save_pretrained`, whatever its class."""
+    checkpoint_format, config, _ = detect_format(path)
+    if checkpoint_format != "tfzoo":
+        raise ValueError(f"{path} is a {checkpoint_format} checkpoint; load it with the model "
+                         "class's from_pretrained.")
+    cls = keras.saving.get_registered_object(f"tfzoo>{config['class_name']}")
+    if cls is None:
+        raise ValueError(f"{path} holds an unknown class {config['class_name']!r}.")
+    return cls.from_pretrained(path)

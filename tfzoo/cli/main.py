@@ -1,9 +1,14 @@
 """`tfzoo <command> [flags]`: the tfzoo command line.
 
 Commands:
-  demo      Train a small decoder built from tfzoo.layers on a reversal task,
-            then decode with the key/value cache (offline, about a minute).
-  pretrain  Masked-LM (+ next-sentence) pretraining from an experiment config:
+  demo      The main job, offline: fine-tune all-MiniLM-L6-v2 on the shipped
+            paraphrase sample, evaluate, export for TF Serving, query the export.
+  train     Train from an experiment config, evaluate, export:
+            tfzoo train --config configs/bert/glue_mrpc.yaml --model_dir runs/mrpc
+  evaluate  The task's metrics for the model in --model_dir.
+  export    A versioned SavedModel (<export_dir>/<name>/<version>) from --model_dir.
+  predict   Raw text through the model in --model_dir: --input=... per text column.
+  pretrain  Masked-LM (+ next-sentence) pretraining:
             tfzoo pretrain --config configs/bert/pretrain_tiny.yaml --model_dir runs/pt
 
 Run `tfzoo <command> --help` for a command's flags.
@@ -16,9 +21,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # noqa: E402
 
-from tfzoo.cli import demo, flags, pretrain  # noqa: E402, F401  (flags defines --config ...)
+from tfzoo.cli import demo, flags, pretrain, train  # noqa: E402, F401  (flags: --config ...)
 
-COMMANDS = {"demo": demo.main, "pretrain": pretrain.main}
+COMMANDS = {
+    "demo": demo.main,
+    "train": train.train_main,
+    "evaluate": train.evaluate_main,
+    "export": train.export_main,
+    "predict": train.predict_main,
+    "pretrain": pretrain.main,
+}
 
 
 def main(argv):

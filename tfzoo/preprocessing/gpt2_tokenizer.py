@@ -13,13 +13,14 @@ import os
 from types import MappingProxyType
 
 import tensorflow as tf
-import tensorflow_text as text
 from absl import logging
 
 _END_OF_TEXT = "<|endoftext|>"
 # (vocabulary, merges) file names: Hugging Face's, then OpenAI's GPT-2 release.
 _FILE_LAYOUTS = (("vocab.json", "merges.txt"), ("encoder.json", "vocab.bpe"))
 _MERGES_HEADER = "#version: 0.2"
+# Marks cuts between words: a byte that never occurs in UTF-8 text.
+_CUT = b"\xff"
 
 # What `\s` means to transformers' regex engine (Oniguruma): \t to \r, NEL and
 # the Unicode separators Zs, Zl and Zp. RE2's `\s` is ASCII only and has no \v.
@@ -118,6 +119,17 @@ def _read_merges(merges):
     return pairs
 
 
+def _cut_at_matches(strings, pattern, replacement=b"\\0" + _CUT):
+    """Strings [N] -> pieces [N, (pieces)], cut after every match of `pattern`.
+
+    TF Text's `regex_split` stops reading at a NUL character, so the cuts are
+    marked with a byte that UTF-8 text never holds and split there.
+    """
+    pieces = tf.strings.split(tf.strings.regex_replace(strings, pattern, replacement),
+                              sep=_CUT)
+    return tf.ragged.boolean_mask(pieces, pieces != "")
+
+
 def _split_words(strings):
     """GPT-2's pre-tokenization: strings [N] -> words [N, (words)].
 
@@ -128,24 +140,20 @@ def _split_words(strings):
     GPT-2's `\\s+(?!\\S)` does, so the lookahead-free `_WORD` pattern then
     splits each piece the way GPT-2's pattern splits the whole text.
     """
-    runs = text.regex_split(strings, _SPACE_RUN, _SPACE_RUN)  # (N, (runs))
+    runs = _cut_at_matches(strings, _SPACE_RUN + "|[^" + _SPACE + "]+")  # (N, (runs))
     values = runs.flat_values
     lengths = runs.row_lengths()
     position = tf.ragged.range(lengths).flat_values
     followed = position < tf.gather(lengths, runs.value_rowids()) - 1
     gives = tf.strings.regex_full_match(values, _SPACE_RUN) & followed
     characters = tf.strings.length(values, unit="UTF8_CHAR")
-    kept = tf.strings.substr(
-        values, 0, characters - tf.cast(gives, tf.int32), unit="UTF8_CHAR"
-    )
-    given = tf.where(
-        gives, tf.strings.substr(values, -1, 1, unit="UTF8_CHAR"), ""
-    )
+    kept = tf.strings.substr(values, tf.zeros_like(characters),
+                             characters - tf.cast(gives, tf.int32), unit="UTF8_CHAR")
+    given = tf.where(gives, tf.strings.substr(values, -1, 1, unit="UTF8_CHAR"), "")
     # Runs and text alternate, so what a run gives goes to the next piece; the
     # last piece of a row gives nothing, so nothing crosses rows.
     received = tf.concat([[""], given], axis=0)[:-1]
-    pieces = tf.strings.join([received, kept])
-    words = text.regex_split(pieces, _WORD, _WORD)  # (runs, (words))
+    words = _cut_at_matches(tf.strings.join([received, kept]), _WORD)  # (runs, (words))
     return tf.RaggedTensor.from_row_splits(words, runs.row_splits).merge_dims(1, 2)
 
 
@@ -356,21 +364,26 @@ class GPT2Tokenizer(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
     def _tokenize_batch(self, strings):
-        if not self._unsplittable_pattern:
-            words = _split_words(strings)  # (B, (words))
-            ids = tf.RaggedTensor.from_row_splits(
-                self._word_ids(words.flat_values), words.row_splits)
-            return tf.cast(ids.merge_dims(1, 2), tf.int32)
+        # Invalid UTF-8 (never in a Python str) becomes U+FFFD, as in Python's
+        # decode(errors="replace"), so no text holds the byte that marks cuts.
+        strings = tf.strings.unicode_transcode(
+            strings, "UTF-8", "UTF-8", errors="replace",
+            replace_control_characters=False)
         pattern = self._unsplittable_pattern
-        parts = text.regex_split(strings, pattern, pattern)  # (B, (parts))
-        is_special = tf.strings.regex_full_match(parts.flat_values, pattern)
+        if pattern:
+            parts = _cut_at_matches(strings, pattern, _CUT + b"\\0" + _CUT)
+            is_special = tf.strings.regex_full_match(parts.flat_values, pattern)
+        else:
+            parts = tf.RaggedTensor.from_tensor(strings[:, tf.newaxis])
+            is_special = tf.zeros_like(parts.flat_values, tf.bool)
+        # parts: (B, (parts)); a special part has no words and one id.
         words = _split_words(tf.where(is_special, "", parts.flat_values))
-        ids = tf.RaggedTensor.from_row_splits(
-            self._word_ids(words.flat_values), words.row_splits).merge_dims(1, 2)
-        # A special part has no words; its one id goes where they would be.
-        special_ids = tf.ragged.boolean_mask(
-            self._token_to_id.lookup(parts.flat_values)[:, None], is_special[:, None])
-        ids = tf.concat([ids, special_ids], axis=1)  # (parts, (tokens))
+        ids = tf.RaggedTensor.from_row_splits(  # (parts, (words), (tokens))
+            self._word_ids(words.flat_values), words.row_splits)
+        special_ids = tf.ragged.boolean_mask(  # (parts, (0 or 1))
+            self._token_to_id.lookup(parts.flat_values)[:, tf.newaxis],
+            is_special[:, tf.newaxis])
+        ids = tf.concat([ids.merge_dims(1, 2), special_ids], axis=1)
         ids = tf.RaggedTensor.from_row_splits(ids, parts.row_splits).merge_dims(1, 2)
         return tf.cast(ids, tf.int32)
 

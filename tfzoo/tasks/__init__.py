@@ -10,6 +10,7 @@ import importlib
 # not load with another's.
 _TASKS = {
     "bert_pretraining": "tfzoo.tasks.bert_pretraining:BertPretrainingTask",
+    "sentence_classification": "tfzoo.tasks.sentence_classification:SentenceClassificationTask",
 }
 
 

@@ -24,3 +24,16 @@ class TrainingTask:
     def datasets(self, batch_size, eval_batch_size):
         """(train dataset, validation dataset or None, steps per epoch or None)."""
         raise NotImplementedError
+
+    def compile_kwargs(self):
+        """Extra `compile()` arguments (loss, metrics) when the model's defaults
+        do not fit the task."""
+        return {}
+
+    def evaluate(self, model, batch_size=64):
+        """Task metrics on the validation data: {name: value}."""
+        return {}
+
+    def serving_signature(self, model, preprocessor=None):
+        """The raw-input `ServingSignature` for export, or None."""
+        return None

@@ -43,7 +43,7 @@ def train(experiment, model_dir):
 
     model = task.build_model()
     model.compile(optimizer=build_optimizer(trainer.optimizer, total_steps),
-                  jit_compile=experiment.runtime.jit_compile)
+                  jit_compile=experiment.runtime.jit_compile, **task.compile_kwargs())
     started = time.time()
     history = model.fit(
         train_data,
@@ -54,7 +54,12 @@ def train(experiment, model_dir):
         verbose=trainer.verbose,
     )
     elapsed = time.time() - started
-    model.save_pretrained(os.path.join(model_dir, "final"))
+    final_dir = os.path.join(model_dir, "final")
+    model.save_pretrained(final_dir)
+    preprocessor = task.build_preprocessor()
+    if preprocessor is not None:
+        # Tokenizer files beside the weights: the final directory is self-contained.
+        preprocessor.save_pretrained(final_dir)
     summary = {
         "task": experiment.task.type,
         "epochs": trainer.epochs,
