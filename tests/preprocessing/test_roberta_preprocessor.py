@@ -18,6 +18,7 @@ import tensorflow as tf
 from transformers import RobertaTokenizerFast
 
 from tests.preprocessing import bpe_fixtures
+from tfzoo.export.verify import run_with_tf1_loader
 from tfzoo.preprocessing.gpt2_tokenizer import GPT2Tokenizer
 from tfzoo.preprocessing.roberta_preprocessor import RobertaPreprocessor
 
@@ -211,8 +212,7 @@ def test_saved_model_loads_like_tf_serving(preprocessor, tmp_path):
     restored = tf.saved_model.load(str(tmp_path))
     for key, value in restored.serve(tf.constant(first), tf.constant(second)).items():
         np.testing.assert_array_equal(value, want[key])
-    served = bpe_fixtures.serve_in_fresh_process(
-        tmp_path, {"first": first, "second": second}, with_tf_text=True)
+    served = run_with_tf1_loader(str(tmp_path), {"first": first, "second": second})
     for key in KEYS:
         np.testing.assert_array_equal(served[key], want[key])
 

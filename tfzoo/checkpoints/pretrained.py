@@ -16,6 +16,7 @@ variables a checkpoint may lack.
 """
 
 import glob
+import importlib
 import json
 import os
 
@@ -206,6 +207,8 @@ def load_pretrained_model(path):
     if checkpoint_format != "tfzoo":
         raise ValueError(f"{path} is a {checkpoint_format} checkpoint; load it with the model "
                          "class's from_pretrained.")
+    if config.get("module", "").startswith("tfzoo."):
+        importlib.import_module(config["module"])  # registers the class with Keras
     cls = keras.saving.get_registered_object(f"tfzoo>{config['class_name']}")
     if cls is None:
         raise ValueError(f"{path} holds an unknown class {config['class_name']!r}.")

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from tfzoo.data.epochs import shuffled_batches
 from tfzoo.data.masking import MaskingConfig, mask_tokens
 
 
@@ -119,9 +120,8 @@ class PretrainingData:
     seed: int = 0
 
 
-def pretraining_dataset(config, preprocessor, batch_size, repeat=True):
-    """A batched `tf.data.Dataset` of (features, labels, sample_weights) for
-    `BertPretrainer.fit`.
+def pretraining_dataset(config, preprocessor, batch_size):
+    """Batched pretraining data, one epoch at a time, for `BertPretrainer.fit`.
 
     Args:
         config: `PretrainingData`.
@@ -129,10 +129,13 @@ def pretraining_dataset(config, preprocessor, batch_size, repeat=True):
             (`tokenize`, `bert_pack_inputs`, `get_special_tokens_dict`,
             `word_start_ids()`).
         batch_size: int.
-        repeat: repeat forever (then pass `steps_per_epoch` to fit).
 
     Returns:
-        (dataset, number of examples).
+        (epoch_dataset, number of examples): `epoch_dataset(epoch)` gives that
+        epoch's batches of (features, labels, sample_weights), shuffled with a
+        seed derived from `config.seed` and the epoch. Static masks
+        (`dynamic_masking=False`) are the same every epoch; dynamic ones are
+        drawn anew per epoch (from seeds, so a resumed run repeats them).
     """
     documents = read_documents(config.corpus)
     flat = [s for d in documents for s in d]
@@ -169,8 +172,7 @@ def pretraining_dataset(config, preprocessor, batch_size, repeat=True):
     word_start_ids = preprocessor.word_start_ids() if config.whole_word_masking else None
 
     def pack(segments, labels):
-        packed = preprocessor.bert_pack_inputs(list(segments), seq_length=config.seq_length)
-        return packed, labels
+        return preprocessor.bert_pack_inputs(list(segments), seq_length=config.seq_length), labels
 
     def mask(packed, labels, seed):
         word_starts = None
@@ -187,21 +189,22 @@ def pretraining_dataset(config, preprocessor, batch_size, repeat=True):
             weights["nsp_logits"] = tf.ones_like(labels, tf.float32)
         return features, targets, weights
 
-    dataset = tf.data.Dataset.from_tensor_slices((segments, nsp_labels))
+    # Pack every example once, eagerly, in corpus order.
+    packed = pack(segments, tf.constant(nsp_labels))
     if config.dynamic_masking:
-        # Masks drawn after repeat(): new ones every epoch (RoBERTa).
-        dataset = dataset.shuffle(len(examples), seed=config.seed)
-        dataset = dataset.batch(batch_size, drop_remainder=repeat).map(pack).cache()
-        if repeat:
-            dataset = dataset.repeat()
-        dataset = dataset.map(lambda p, l: mask(p, l, None), num_parallel_calls=tf.data.AUTOTUNE)
+
+        def epoch_dataset(epoch):
+            # New masks every epoch (RoBERTa), from (seed, epoch, batch) seeds.
+            batches = shuffled_batches(packed, batch_size, config.seed, epoch,
+                                       drop_remainder=True).enumerate()
+            epoch_seed = (tf.cast(config.seed, tf.int64) * 1_000_003
+                          + tf.cast(epoch, tf.int64)) * 100_003
+            return batches.map(lambda i, batch: mask(*batch, seed=epoch_seed + i))
     else:
-        # One mask per example, fixed for the whole run (BERT): masked once in
-        # corpus order, each batch with its own seed, then cached and shuffled.
-        dataset = dataset.batch(batch_size).map(pack).enumerate()
-        dataset = dataset.map(lambda i, batch: mask(*batch, seed=config.seed * 1_000_003 + i))
-        dataset = dataset.unbatch().cache().shuffle(len(examples), seed=config.seed)
-        if repeat:
-            dataset = dataset.repeat()
-        dataset = dataset.batch(batch_size, drop_remainder=repeat)
-    return dataset.prefetch(tf.data.AUTOTUNE), len(examples)
+        # One mask per example for the whole run (BERT), drawn once.
+        static = mask(*packed, seed=config.seed)
+
+        def epoch_dataset(epoch):
+            return shuffled_batches(static, batch_size, config.seed, epoch, drop_remainder=True)
+
+    return epoch_dataset, len(examples)

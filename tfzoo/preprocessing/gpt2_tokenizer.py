@@ -2,10 +2,10 @@
 
 Radford et al. 2019, section 2.2 ("Input Representation"): byte-pair encoding
 over the UTF-8 bytes of the text, so any string has a tokenization and no
-unknown token is needed, with a pre-tokenization regex that keeps merges from
-crossing letters, digits, punctuation and whitespace. Only core TF and TF Text
-ops, so it runs in `tf.data` under any Keras backend and exports in a
-SavedModel for TF Serving.
+unknown token is needed, after a pre-tokenization regex that keeps merges from
+crossing letters, digits, punctuation and whitespace. Only core TF ops, so it
+runs in `tf.data` under any Keras backend and exports in a SavedModel that
+TF Serving loads.
 """
 
 import json
@@ -22,17 +22,32 @@ _MERGES_HEADER = "#version: 0.2"
 # Marks cuts between words: a byte that never occurs in UTF-8 text.
 _CUT = b"\xff"
 
-# What `\s` means to transformers' regex engine (Oniguruma): \t to \r, NEL and
-# the Unicode separators Zs, Zl and Zp. RE2's `\s` is ASCII only and has no \v.
+# The character classes of GPT-2's pattern as transformers' regex engine
+# (Oniguruma, in tokenizers 0.23) reads them, written for RE2 (TF 2.21).
+# `\s`: \t to \r, NEL and the separators Zs, Zl, Zp; RE2's is ASCII only and
+# has no \v.
 _SPACE = r"\t\n\x0B\f\r\x{85}\p{Z}"
+# \p{L} and \p{N}, plus the letters and digits Unicode 16.0 added, which RE2
+# does not know yet and Oniguruma does (the only differences in a comparison
+# of all 1,112,064 code points).
+_LETTER = (
+    r"\p{L}\x{1C89}-\x{1C8A}\x{A7CB}-\x{A7CD}\x{A7DA}-\x{A7DC}\x{105C0}-\x{105F3}"
+    r"\x{10D4A}-\x{10D65}\x{10D6F}-\x{10D85}\x{10EC2}-\x{10EC4}\x{11380}-\x{11389}"
+    r"\x{1138B}\x{1138E}\x{11390}-\x{113B5}\x{113B7}\x{113D1}\x{113D3}"
+    r"\x{11BC0}-\x{11BE0}\x{13460}-\x{143FA}\x{16100}-\x{1611D}\x{16D40}-\x{16D6C}"
+    r"\x{18CFF}\x{1E5D0}-\x{1E5ED}\x{1E5F0}\x{2EBF0}-\x{2EE5D}"
+)
+_DIGIT = (
+    r"\p{N}\x{10D40}-\x{10D49}\x{116D0}-\x{116E3}\x{11BF0}-\x{11BF9}"
+    r"\x{16130}-\x{16139}\x{16D70}-\x{16D79}\x{1CCF0}-\x{1CCF9}\x{1E5F1}-\x{1E5FA}"
+)
 _SPACE_RUN = "[" + _SPACE + "]+"
-# GPT-2's pattern, 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+
-# |\s+(?!\S)|\s+, without the lookahead, which RE2 lacks. `_split_words` moves
-# the last character of every whitespace run followed by text to that text
-# beforehand, which is what the lookahead does.
+# GPT-2's pattern 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+
+# |\s+(?!\S)|\s+ without the lookahead, which RE2 lacks: `_split_words` does
+# its work beforehand.
 _WORD = (
-    r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^" + _SPACE + r"\p{L}\p{N}]+|"
-    + _SPACE_RUN
+    "'s|'t|'re|'ve|'m|'ll|'d| ?[" + _LETTER + "]+| ?[" + _DIGIT + "]+"
+    "| ?[^" + _SPACE + _LETTER + _DIGIT + "]+|" + _SPACE_RUN
 )
 
 
@@ -107,13 +122,13 @@ def _read_merges(merges):
             f"Received: merges of type {type(merges).__name__}"
         )
     pairs = []
-    for line, merge in enumerate(merges):
+    for index, merge in enumerate(merges):
         pair = merge.split(" ") if isinstance(merge, str) else merge
         if (not isinstance(pair, (list, tuple)) or len(pair) != 2
                 or not all(isinstance(s, str) and s for s in pair)):
             raise ValueError(
-                f"Each merge must be two tokens separated by one space. "
-                f"Received: merge {line} = {merge!r}"
+                "Each merge must be two tokens separated by one space. "
+                f"Received: merge {index} = {merge!r}"
             )
         pairs.append(tuple(pair))
     return pairs
@@ -158,44 +173,46 @@ def _split_words(strings):
 
 
 class GPT2Tokenizer(tf.Module):
-    """GPT-2's byte-level BPE tokenizer as a `tf.Module` of TF and TF Text ops.
+    """GPT-2's byte-level BPE tokenizer as a `tf.Module` of core TF ops.
 
-    Text -> UTF-8 bytes -> words by GPT-2's pre-tokenization regex -> each
-    byte written as one of 256 printable characters -> BPE merges applied in
-    rank order -> ids. Token ids equal transformers' `GPT2TokenizerFast` with
-    the same files (tested on whitespace runs, newlines, tabs, accents, CJK,
-    Hangul, Arabic, emoji sequences, numbers, contractions, code, and every
-    code point between letters), and `detokenize` inverts `tokenize` exactly.
+    Text -> words by GPT-2's pre-tokenization regex -> the UTF-8 bytes of each
+    word written as printable characters (one of 256 each) -> BPE merges in
+    rank order -> ids. Ids equal transformers' `GPT2TokenizerFast` on the same
+    files (tested on whitespace runs, newlines, tabs, accents, CJK, Hangul,
+    Arabic, emoji sequences, numbers, contractions, code and random joins of
+    those; the words equal its pre-tokenizer's for every code point), and
+    `detokenize` inverts `tokenize` exactly.
 
-    Why not keras-hub's `BytePairTokenizer`: it is a Keras layer; under the JAX
-    backend its lookup tables are not tracked by `tf.Module`, so a SavedModel
-    holding it fails to save ("untracked resource"), and called eagerly it runs
-    the Python `tokenizers` library with a Llama-3 split pattern. Its graph
-    path gives other ids than GPT-2 for whitespace runs at the end of a text
-    ("a  " -> "a", " ", " " instead of "a", "  "), deletes the character
-    U+096C from the text (it marks word boundaries with it), treats only ASCII
-    whitespace as `\\s`, and keeps a mutable cache that grows with every new
-    word. This class reuses its algorithm's TF building blocks (TF Text
-    `regex_split`, static hash tables of merge ranks, a `tf.while_loop` of
-    merges) and fixes those points: the lookahead is replaced by moving
-    characters between whitespace runs and words, whitespace is Oniguruma's
-    `\\s`, every occurrence of the best pair merges in one step (fewer loop
-    iterations), and repeated words are merged once per call (`tf.unique`).
+    Why not keras-hub's `BytePairTokenizer`: it is a Keras layer, and under
+    the JAX backend its lookup tables are not tracked, so a SavedModel that
+    holds it fails to save ("untracked resource"); called eagerly it runs the
+    Python `tokenizers` library with a Llama-3 split pattern, which splits
+    whitespace runs differently ("hello  world", indented code). Its graph
+    path differs from GPT-2 on whitespace at the end of a text ("a  "), on
+    runs of newlines, on U+0085 and most Unicode spaces outside ASCII, and on
+    the letters and digits of Unicode 16; it deletes U+096C, which it uses as
+    a marker; TF Text's `regex_split`, which it uses, stops reading at a NUL;
+    and its mutable cache grows with every new word. This class reuses the
+    algorithm's TF building blocks (static hash tables of the vocabulary and
+    of merge ranks, a `tf.while_loop` of merges over ragged words) and fixes
+    those points: `_split_words` does the lookahead's work by moving one
+    character from each whitespace run to the next word, the character
+    classes are Oniguruma's, words are cut with core `regex_replace` and
+    `strings.split`, every occurrence of the best pair merges in one loop
+    step, and each distinct word of a batch is merged once (`tf.unique`).
 
     Known differences from `GPT2TokenizerFast`:
 
-    - Strings of special tokens in the text ("<|endoftext|>") are tokenized
-      as text unless listed in `unsplittable_tokens` (transformers matches
-      them unless `split_special_tokens=True`). Add `end_of_text_id` between
-      documents by id.
-    - Unicode versions: RE2 (as built into TF 2.21) and Oniguruma (tokenizers
-      0.23) classify letters, digits and whitespace with their own Unicode
-      tables; characters assigned since the older of them can fall in other
-      words. None is in the Latin, Greek, Cyrillic, Arabic, CJK, kana,
-      Hangul, punctuation or emoji blocks (tested).
-    - Characters missing from the vocabulary (only possible when it lacks some
-      of the 256 byte characters) are dropped, as by transformers' BPE without
-      an unknown token.
+    - Special-token strings in the text ("<|endoftext|>") are tokenized as
+      text unless listed in `unsplittable_tokens` (transformers matches them
+      unless `split_special_tokens=True`). Add `end_of_text_id` by id.
+    - Character classes are those of tokenizers 0.23 (Unicode 16); letters
+      and digits of later Unicode versions would need adding to `_LETTER`
+      and `_DIGIT`.
+    - Bytes that are not UTF-8 (never in a Python str) become U+FFFD first.
+    - Characters missing from the vocabulary (possible only when it lacks
+      some of the 256 byte characters) are dropped, as by transformers' BPE
+      without an unknown token.
 
     Args:
         vocabulary: dict token -> id, or the path of a vocab.json (Hugging

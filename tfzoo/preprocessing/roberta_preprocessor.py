@@ -60,12 +60,13 @@ class RobertaPreprocessor(tf.Module):
     the Keras backend.
 
     Ids equal transformers' `RobertaTokenizerFast` on the same files, for
-    single texts and pairs padded to `max_length` (tested). Known differences:
+    single texts (truncated or not) and pairs padded to `max_length`
+    (tested). Known differences:
 
     - Special-token strings in the text ("<mask>") are tokenized as text, as
       in `BertPreprocessor` (transformers: `split_special_tokens=True`).
-    - Segments longer than `seq_length` are trimmed round-robin (TF Hub), not
-      "longest_first" (transformers); a single segment is cut the same way.
+    - Pairs too long for `seq_length` are trimmed round-robin (TF Hub), not
+      "longest_first" (transformers); single texts are cut alike.
 
     Args:
         tokenizer: a `GPT2Tokenizer` whose vocabulary has <s>, </s>, <pad>,

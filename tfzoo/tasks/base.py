@@ -21,8 +21,15 @@ class TrainingTask:
         """A compiled-ready `tfzoo.models.Task` model (not yet compiled)."""
         raise NotImplementedError
 
-    def datasets(self, batch_size, eval_batch_size):
-        """(train dataset, validation dataset or None, steps per epoch or None)."""
+    def datasets(self, batch_size, eval_batch_size, seed=0):
+        """The data of a run.
+
+        Returns:
+            (epoch_dataset, validation dataset or None, batches per epoch):
+            `epoch_dataset(epoch)` maps an int64 scalar tensor to that epoch's
+            batched training data, a deterministic function of (seed, epoch)
+            so a resumed run sees exactly the batches an uninterrupted one does.
+        """
         raise NotImplementedError
 
     def compile_kwargs(self):

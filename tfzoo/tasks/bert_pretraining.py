@@ -46,7 +46,7 @@ class BertPretrainingTask(TrainingTask):
         return BertPretrainer(
             backbone, next_sentence_prediction=self.config.data.next_sentence_prediction)
 
-    def datasets(self, batch_size, eval_batch_size):
-        dataset, count = pretraining_dataset(self.config.data, self.build_preprocessor(),
-                                             batch_size)
-        return dataset, None, max(count // batch_size, 1)
+    def datasets(self, batch_size, eval_batch_size, seed=0):
+        epoch_dataset, count = pretraining_dataset(self.config.data, self.build_preprocessor(),
+                                                   batch_size)
+        return epoch_dataset, None, max(count // batch_size, 1)

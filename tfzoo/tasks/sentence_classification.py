@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfzoo.data.epochs import shuffled_batches
 from tfzoo.data.text_files import read_columns
 from tfzoo.export.saved_model import ServingSignature
 from tfzoo.models.bert.bert_classifier import BertClassifier
@@ -166,26 +167,34 @@ class SentenceClassificationTask(TrainingTask):
             labels = [self.config.labels[int(v)] for v in labels]
         return texts, self._label_ids(labels, self.config.data.tfds_name)
 
-    def _dataset(self, examples, batch_size, training, preprocessor):
+    @staticmethod
+    def _tensors(examples):
         texts, labels = examples
-        dataset = tf.data.Dataset.from_tensor_slices((texts, labels))
-        if training:
-            dataset = dataset.shuffle(len(labels), reshuffle_each_iteration=True)
-        dataset = dataset.batch(batch_size)
-        dataset = dataset.map(lambda t, y: (preprocessor(list(t)), y),
-                              num_parallel_calls=tf.data.AUTOTUNE)
-        return dataset.prefetch(tf.data.AUTOTUNE)
+        return tuple(tf.constant(t.tolist(), tf.string) for t in texts), tf.constant(labels)
 
-    def datasets(self, batch_size, eval_batch_size):
+    def _dataset(self, examples, batch_size, preprocessor):
+        """Validation batches, in file order."""
+        dataset = tf.data.Dataset.from_tensor_slices(self._tensors(examples)).batch(batch_size)
+        return dataset.map(lambda t, y: (preprocessor(list(t)), y),
+                           num_parallel_calls=tf.data.AUTOTUNE)
+
+    def datasets(self, batch_size, eval_batch_size, seed=0):
         preprocessor = self.build_preprocessor()
         train = self.examples("train")
         validation = self.examples("validation")
-        train_dataset = self._dataset(train, batch_size, True, preprocessor)
+
+        train_tensors = self._tensors(train)
+
+        def epoch_dataset(epoch):
+            batches = shuffled_batches(train_tensors, batch_size, seed, epoch)
+            return batches.map(lambda t, y: (preprocessor(list(t)), y),
+                               num_parallel_calls=tf.data.AUTOTUNE)
+
         validation_dataset = None
         if validation is not None:
-            validation_dataset = self._dataset(validation, eval_batch_size, False, preprocessor)
+            validation_dataset = self._dataset(validation, eval_batch_size, preprocessor)
         steps = int(np.ceil(len(train[1]) / batch_size))
-        return train_dataset.repeat(), validation_dataset, steps
+        return epoch_dataset, validation_dataset, steps
 
     # === Evaluation and export ===
     def evaluate(self, model, batch_size=64):
@@ -193,7 +202,7 @@ class SentenceClassificationTask(TrainingTask):
         validation = self.examples("validation")
         if validation is None:
             return {}
-        dataset = self._dataset(validation, batch_size, False, self.build_preprocessor())
+        dataset = self._dataset(validation, batch_size, self.build_preprocessor())
         logits = model.predict(dataset.map(lambda x, y: x), verbose=0)
         labels = validation[1]
         if self.config.regression:

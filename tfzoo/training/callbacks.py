@@ -3,19 +3,57 @@
 import os
 
 import keras
+import numpy as np
+
+
+class RandomStateBackup(keras.callbacks.Callback):
+    """Backs up the random-number state of dropout and other random layers.
+
+    Keras' weights files (and so `BackupAndRestore`) leave out the state of
+    `SeedGenerator`s, so a resumed run would draw its dropout masks from the
+    start again and drift from the uninterrupted run. This callback saves
+    those states next to the backup at every epoch end and restores them when
+    training starts again; `BackupAndRestore` removes the backup directory
+    when training ends.
+    """
+
+    def __init__(self, backup_dir):
+        super().__init__()
+        self.path = os.path.join(backup_dir, "random_state.npz")
+
+    def _states(self):
+        return [v for v in self.model.variables if "seed_generator_state" in v.path]
+
+    def on_train_begin(self, logs=None):
+        if not os.path.isfile(self.path):
+            return
+        saved = np.load(self.path)
+        states = self._states()
+        if len(saved.files) != len(states):
+            raise ValueError(f"{self.path} holds {len(saved.files)} random states; the model "
+                             f"has {len(states)}. Was the backup made by another model?")
+        for index, variable in enumerate(states):
+            variable.assign(saved[str(index)])
+
+    def on_epoch_end(self, epoch, logs=None):
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        arrays = {str(i): keras.ops.convert_to_numpy(v.value) for i, v in enumerate(self._states())}
+        np.savez(self.path, **arrays)
 
 
 def build_callbacks(trainer, model_dir):
     """Progress, TensorBoard, best/last checkpoints, resume, NaN guard, early stop.
 
     Layout under `model_dir`:
-        backup/          BackupAndRestore state: a killed run resumes here
+        backup/          BackupAndRestore state (+ random state): a killed run
+                         resumes here
         checkpoints/     last.weights.h5 and, with a monitor, best.weights.h5
         logs/            TensorBoard
     """
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.BackupAndRestore(os.path.join(model_dir, "backup")),
+        RandomStateBackup(os.path.join(model_dir, "backup")),
         keras.callbacks.ModelCheckpoint(
             os.path.join(model_dir, "checkpoints", "last.weights.h5"), save_weights_only=True),
     ]

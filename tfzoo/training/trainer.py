@@ -5,6 +5,7 @@ import os
 import time
 
 import keras
+import tensorflow as tf
 from absl import logging
 
 from tfzoo.tasks import task_class
@@ -22,20 +23,55 @@ def set_up_runtime(runtime):
     return None
 
 
-def train(experiment, model_dir):
+def resumed_epoch(model_dir):
+    """The epoch a killed run resumes at (0 for a fresh run), from the backup
+    `keras.callbacks.BackupAndRestore` keeps under model_dir/backup."""
+    path = os.path.join(model_dir, "backup", "training_metadata.json")
+    if not os.path.isfile(path):
+        return 0
+    with open(path) as f:
+        return int(json.load(f)["epoch"])
+
+
+def training_stream(epoch_dataset, batches_per_epoch, start_batch):
+    """Endless batches: data epoch after data epoch, starting `start_batch` in.
+
+    Each data epoch is `epoch_dataset(epoch)`, deterministic in the epoch, so
+    starting at any batch replays exactly what an uninterrupted run reads there.
+    """
+    first_epoch, skip = divmod(start_batch, batches_per_epoch)
+    stream = tf.data.Dataset.range(first_epoch, 2**62).flat_map(epoch_dataset)
+    return stream.skip(skip).prefetch(tf.data.AUTOTUNE)
+
+
+def train(experiment, model_dir, callbacks=()):
     """Trains `experiment` (an ExperimentConfig), writing everything to `model_dir`.
 
+    A run killed part-way resumes when started again with the same
+    `model_dir`: from the last completed epoch (`BackupAndRestore`), on the
+    same data it would have read.
+
+    Args:
+        experiment: `ExperimentConfig`.
+        model_dir: directory for backups, checkpoints, logs and the final model.
+        callbacks: extra Keras callbacks.
+
     Returns:
-        (model, history dict, task).
+        (model, summary dict, task).
     """
     os.makedirs(model_dir, exist_ok=True)
     set_up_runtime(experiment.runtime)
     trainer = experiment.trainer
     task = task_class(experiment.task.type)(experiment.task)
 
-    train_data, validation_data, steps = task.datasets(
-        trainer.batch_size, trainer.eval_batch_size or trainer.batch_size)
-    steps_per_epoch = trainer.steps_per_epoch or steps
+    epoch_dataset, validation_data, batches_per_epoch = task.datasets(
+        trainer.batch_size, trainer.eval_batch_size or trainer.batch_size,
+        seed=experiment.runtime.seed)
+    steps_per_epoch = trainer.steps_per_epoch or batches_per_epoch
+    start_epoch = resumed_epoch(model_dir)
+    if start_epoch:
+        logging.info("Resuming %s from epoch %d", model_dir, start_epoch)
+    train_data = training_stream(epoch_dataset, batches_per_epoch, start_epoch * steps_per_epoch)
     total_steps = steps_per_epoch * trainer.epochs
     logging.info("Training %s for %d epochs x %d steps (batch %d) into %s",
                  experiment.task.type, trainer.epochs, steps_per_epoch, trainer.batch_size,
@@ -50,7 +86,7 @@ def train(experiment, model_dir):
         epochs=trainer.epochs,
         steps_per_epoch=steps_per_epoch,
         validation_data=validation_data,
-        callbacks=build_callbacks(trainer, model_dir),
+        callbacks=build_callbacks(trainer, model_dir) + list(callbacks),
         verbose=trainer.verbose,
     )
     elapsed = time.time() - started

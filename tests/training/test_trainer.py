@@ -1,0 +1,119 @@
+"""Training pieces: schedules, weight-decay exclusions, and exact resumption."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from tests.testing import to_numpy
+from tfzoo.training.optimizers import OptimizerConfig, build_optimizer
+from tfzoo.training.schedules import InverseSquareRootSchedule, WarmupPolynomialDecay
+from tfzoo.training.trainer import resumed_epoch
+
+
+@pytest.mark.parametrize("step, expected", [
+    (0, 0.0), (5, 5e-4), (10, 1e-3), (55, 5e-4), (100, 0.0), (250, 0.0)])
+def test_warmup_then_linear_decay(step, expected):
+    schedule = WarmupPolynomialDecay(1e-3, warmup_steps=10, decay_steps=90)
+    assert float(schedule(step)) == pytest.approx(expected, abs=1e-9)
+
+
+def test_polynomial_decay_and_serialization():
+    schedule = WarmupPolynomialDecay(1.0, warmup_steps=0, decay_steps=100, end_learning_rate=0.1,
+                                     power=2.0)
+    assert float(schedule(30)) == pytest.approx(0.9 * 0.7**2 + 0.1)
+    clone = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(schedule))
+    assert float(clone(30)) == pytest.approx(float(schedule(30)))
+
+
+def test_transformer_schedule_is_equation_3():
+    d_model, warmup = 512, 4000
+    schedule = InverseSquareRootSchedule(d_model, warmup)
+    for step in (0, 99, 3999, 4000, 20000):
+        n = step + 1
+        expected = d_model**-0.5 * min(n**-0.5, n * warmup**-1.5)
+        assert float(schedule(step)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_weight_decay_skips_layer_norm_and_biases():
+    from tfzoo.models.bert import BertBackbone, BertClassifier
+
+    model = BertClassifier(BertBackbone(vocabulary_size=30, num_layers=1, num_heads=2,
+                                        hidden_dim=8, intermediate_dim=16,
+                                        max_sequence_length=8), num_classes=2)
+    optimizer = build_optimizer(OptimizerConfig(learning_rate=0.1, weight_decay=0.5,
+                                                warmup_fraction=0.0, decay="constant"),
+                                total_steps=10)
+    before = {v.path: to_numpy(v).copy() for v in model.trainable_variables}
+    # Zero gradients: Adam's step is 0, so only the decoupled decay moves weights.
+    optimizer.apply_gradients([(keras.ops.zeros_like(v), v) for v in model.trainable_variables])
+    decayed = kept = 0
+    for variable in model.trainable_variables:
+        old, new = before[variable.path], to_numpy(variable)
+        if variable.name in ("gamma", "beta", "bias"):
+            np.testing.assert_array_equal(new, old, err_msg=variable.path)
+            kept += 1
+        else:
+            np.testing.assert_allclose(new, old * (1 - 0.1 * 0.5), rtol=1e-6,
+                                       err_msg=variable.path)
+            decayed += 1
+    assert decayed > 5 and kept > 5
+
+
+def test_gradient_accumulation_and_clipping_are_configured():
+    optimizer = build_optimizer(OptimizerConfig(gradient_accumulation_steps=4,
+                                                global_clipnorm=1.0), total_steps=100)
+    assert optimizer.gradient_accumulation_steps == 4
+    assert optimizer.global_clipnorm == 1.0
+    # The schedule counts optimizer updates: 100 batches / 4 = 25 updates.
+    schedule = optimizer._learning_rate
+    assert schedule.decay_steps + schedule.warmup_steps == 25
+
+
+def write_pairs(path, count=64, seed=0):
+    rng = np.random.default_rng(seed)
+    words = ["red", "blue", "green", "cat", "dog", "tree", "house", "river"]
+    with open(path, "w") as f:
+        f.write("a\tb\tlabel\n")
+        for _ in range(count):
+            a = " ".join(rng.choice(words, 4))
+            same = rng.random() < 0.5
+            b = a if same else " ".join(rng.choice(words, 4))
+            f.write(f"{a}\t{b}\t{int(same)}\n")
+
+
+def run_job(model_dir, data_file, kill_at=0):
+    return subprocess.run(
+        [sys.executable, "-m", "tests.training.resume_job", str(model_dir), str(data_file)]
+        + ([str(kill_at)] if kill_at else []),
+        capture_output=True, text=True, timeout=600)
+
+
+def final_weights(model_dir):
+    from tfzoo.checkpoints.pretrained import load_pretrained_model
+
+    return [to_numpy(w) for w in load_pretrained_model(os.path.join(model_dir, "final")).weights]
+
+
+def test_killed_run_resumes_to_the_same_weights(tmp_path):
+    data = tmp_path / "pairs.tsv"
+    write_pairs(data)
+    # 64 examples / batch 8 = 8 steps per epoch; kill in the middle of epoch 2.
+    killed = run_job(tmp_path / "resumed", data, kill_at=13)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert not (tmp_path / "resumed" / "final").exists()
+    # The backup holds epoch 1 complete; the restart runs epochs 2 and 3 only.
+    assert resumed_epoch(str(tmp_path / "resumed")) == 1
+    resumed = run_job(tmp_path / "resumed", data)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    summary = json.loads((tmp_path / "resumed" / "train_summary.json").read_text())
+    assert len(summary["history"]["loss"]) == 2
+    straight = run_job(tmp_path / "straight", data)
+    assert straight.returncode == 0, straight.stderr[-3000:]
+    for got, want in zip(final_weights(tmp_path / "resumed"), final_weights(tmp_path / "straight")):
+        np.testing.assert_allclose(got, want, atol=1e-6)
