@@ -233,6 +233,9 @@ def test_vocabulary_properties(tokenizer, reference, gpt2_dir):
         assert tokenizer.id_to_token(index) == token
     no_end = GPT2Tokenizer({"a": 0, "b": 1, "ab": 2}, ["a b"])
     assert no_end.end_of_text_id is None and no_end.vocabulary_size == 3
+    no_merges = GPT2Tokenizer({"a": 0, "b": 5}, [])
+    assert no_merges(["ab", ""]).to_list() == [[0, 5], []]
+    assert no_merges.vocabulary_size == 6  # ids need not be contiguous
     with pytest.raises(ValueError, match="'zzz' is not in the vocabulary"):
         tokenizer.token_to_id("zzz")
     for index in (10**6, -1, "3", 2.0):
@@ -261,6 +264,8 @@ def test_bad_arguments(tmp_path):
     vocabulary, merges = {"a": 0, "b": 1, "ab": 2}, ["a b"]
     with pytest.raises(ValueError, match="vocabulary of type int"):
         GPT2Tokenizer(42, merges)
+    with pytest.raises(ValueError, match="vocabulary of type dict with 0 tokens"):
+        GPT2Tokenizer({}, [])
     with pytest.raises(ValueError, match="'b': -1"):
         GPT2Tokenizer({"a": 0, "b": -1}, [])
     with pytest.raises(ValueError, match="'a': True"):

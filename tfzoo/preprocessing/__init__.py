@@ -1,7 +1,7 @@
-"""Tokenizers and packers: text -> model inputs, in the TF graph."""
+"""In-graph text preprocessing: tokenizers and packers that export with the model."""
 
 from tfzoo.preprocessing.bert_preprocessor import BertPreprocessor
+from tfzoo.preprocessing.gpt2_tokenizer import GPT2Tokenizer
+from tfzoo.preprocessing.roberta_preprocessor import RobertaPreprocessor
 
-__all__ = [
-    "BertPreprocessor",
-]
+__all__ = ["BertPreprocessor", "GPT2Tokenizer", "RobertaPreprocessor"]

@@ -83,10 +83,11 @@ def _read_vocabulary(vocabulary):
             raise FileNotFoundError(f"No vocabulary file at {path!r}.")
         with open(path, encoding="utf-8") as file:
             vocabulary = json.load(file)
-    if not isinstance(vocabulary, dict):
+    if not isinstance(vocabulary, dict) or not vocabulary:
         raise ValueError(
-            "`vocabulary` must be a dict token -> id or a path to vocab.json. "
-            f"Received: vocabulary of type {type(vocabulary).__name__}"
+            "`vocabulary` must be a non-empty dict token -> id or a path to "
+            f"vocab.json. Received: vocabulary of type {type(vocabulary).__name__}"
+            f" with {len(vocabulary) if isinstance(vocabulary, dict) else 'no'} tokens"
         )
     seen = {}
     for token, index in vocabulary.items():
@@ -276,9 +277,10 @@ class GPT2Tokenizer(tf.Module):
         self._character_to_byte = _static_table(
             byte_characters, byte_values, tf.string, tf.string, "")
         self._no_merge = len(pairs)
+        # A table needs a key; without merges, "" (pairs always hold a space).
         self._merge_ranks = _static_table(
-            list(self._merges), list(range(len(pairs))), tf.string, tf.int64,
-            self._no_merge)
+            list(self._merges) or [""], list(range(len(pairs))) or [self._no_merge],
+            tf.string, tf.int64, self._no_merge)
         tokens, ids = list(vocabulary), list(vocabulary.values())
         self._token_to_id = _static_table(tokens, ids, tf.string, tf.int64, -1)
         self._id_to_token = _static_table(ids, tokens, tf.int64, tf.string, "")
