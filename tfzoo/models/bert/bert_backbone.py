@@ -3,9 +3,9 @@
 import keras
 
 from tfzoo.checkpoints.bert import BERT
-from tfzoo.checkpoints.pretrained import PretrainedMixin
 from tfzoo.layers import TokenAndPositionEmbedding, TransformerEncoderBlock
 from tfzoo.layers.utils import check_positive_int
+from tfzoo.models.backbone import Backbone
 
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
 
@@ -16,7 +16,7 @@ def encoder_inputs():
 
 
 @keras.saving.register_keras_serializable(package="tfzoo")
-class BertBackbone(PretrainedMixin, keras.Model):
+class BertBackbone(Backbone):
     """BERT: token + position + segment embeddings, then post-LN encoder blocks.
 
     A functional `keras.Model` taking the TF Hub text-encoder inputs and
@@ -172,29 +172,3 @@ class BertBackbone(PretrainedMixin, keras.Model):
         self.layer_norm_epsilon = layer_norm_epsilon
         self.initializer_range = initializer_range
         self.token_embedding = embeddings.token_embedding
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
-            "vocabulary_size": self.vocabulary_size,
-            "num_layers": self.num_layers,
-            "num_heads": self.num_heads,
-            "hidden_dim": self.hidden_dim,
-            "intermediate_dim": self.intermediate_dim,
-            "max_sequence_length": self.max_sequence_length,
-            "type_vocab_size": self.type_vocab_size,
-            "dropout": self.dropout,
-            "attention_dropout": self.attention_dropout,
-            "activation": self.activation,
-            "layer_norm_epsilon": self.layer_norm_epsilon,
-            "initializer_range": self.initializer_range,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)

@@ -58,8 +58,3 @@ class DistilBertBackbone(BertBackbone):
             initializer_range=initializer_range,
             **kwargs,
         )
-
-    def get_config(self):
-        config = super().get_config()
-        del config["type_vocab_size"]
-        return config

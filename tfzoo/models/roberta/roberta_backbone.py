@@ -57,8 +57,3 @@ class RobertaBackbone(BertBackbone):
             initializer_range=initializer_range,
             **kwargs,
         )
-
-    def get_config(self):
-        config = super().get_config()
-        del config["type_vocab_size"]
-        return config

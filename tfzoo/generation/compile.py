@@ -1,0 +1,30 @@
+"""Compiling a function that reads a model's variables, for each backend."""
+
+import keras
+
+
+def compile_with_model(model, fn):
+    """`fn(*args)` compiled for the backend, reading `model`'s current weights.
+
+    TensorFlow: `tf.function(jit_compile=True)` (XLA); variables are captured
+    by reference. JAX: `jax.jit`, the variables passed in on every call through
+    a `keras.StatelessScope`, so later weight updates are seen. Other backends
+    run eagerly.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(fn, jit_compile=True)
+    if backend == "jax":
+        import jax
+
+        variables = model.variables
+
+        def stateless(values, *args):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                return fn(*args)
+
+        compiled = jax.jit(stateless)
+        return lambda *args: compiled([v.value for v in variables], *args)
+    return fn

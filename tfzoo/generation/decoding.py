@@ -1,0 +1,155 @@
+"""Autoregressive decoding loops over a cached step function, for any model.
+
+A model supplies `step_fn(token_ids [B, 1], cache, index) -> (logits [B, V],
+cache)`: the logits for position `index + 1` given the token at `index`,
+writing that token's keys and values into the cache. Prompts are right-padded
+in a fixed buffer [B, L] and decoded in lockstep: at position i a row whose
+prompt is longer than i keeps its prompt token; the others take the chosen
+token. Every position before the current one then holds a real token, so the
+causal mask alone is correct, and the loop (`keras.ops.while_loop`) has static
+shapes and compiles once per buffer size.
+"""
+
+from keras import ops
+
+from tfzoo.generation.sampling import next_tokens
+
+_NEG = -1e9
+
+
+def _column(buffer, index):
+    return ops.slice(buffer, (0, index), (ops.shape(buffer)[0], 1))  # (B, 1)
+
+
+def _write_column(buffer, index, values):
+    return ops.slice_update(buffer, (0, index), ops.expand_dims(values, 1))
+
+
+def _is_stop(tokens, stop_token_ids):
+    stop = ops.zeros_like(tokens, dtype="bool")
+    for token_id in stop_token_ids:
+        stop = ops.logical_or(stop, ops.equal(tokens, token_id))
+    return stop
+
+
+def sample(step_fn, buffer, prompt_lengths, end_indices, cache, config, seed,
+           stop_token_ids=(), pad_id=0):
+    """Greedy or sampled decoding.
+
+    Args:
+        step_fn: the model's cached step (see the module docstring).
+        buffer: int32 [B, L], right-padded prompts.
+        prompt_lengths: int32 [B], at least 1.
+        end_indices: int32 [B], row b stops before position end_indices[b].
+        cache: the model's cache, filled for the prompt positions.
+        config: `SamplingConfig`.
+        seed: int32 scalar, the sampling seed.
+        stop_token_ids: a row stops after generating one of these.
+        pad_id: written after a row stops.
+
+    Returns:
+        The buffer with every row completed.
+    """
+    start = ops.min(prompt_lengths)
+    last = ops.max(end_indices)
+    finished = ops.zeros_like(prompt_lengths, dtype="bool")
+
+    def condition(index, buffer, cache, finished):
+        return ops.logical_and(index < last, ops.logical_not(ops.all(finished)))
+
+    def body(index, buffer, cache, finished):
+        logits, cache = step_fn(_column(buffer, index - 1), cache, index - 1)
+        chosen = next_tokens(logits, config, index, seed)
+        in_prompt = index < prompt_lengths
+        active = ops.logical_and(index < end_indices, ops.logical_not(finished))
+        token = ops.where(in_prompt, ops.squeeze(_column(buffer, index), 1),
+                          ops.where(active, chosen, pad_id))
+        generated = ops.logical_and(ops.logical_not(in_prompt), active)
+        stopped = ops.logical_and(generated, _is_stop(token, stop_token_ids))
+        done = ops.logical_or(stopped, ops.logical_and(ops.logical_not(in_prompt),
+                                                        index + 1 >= end_indices))
+        finished = ops.logical_or(finished, done)
+        return index + 1, _write_column(buffer, index, token), cache, finished
+
+    _, buffer, _, _ = ops.while_loop(condition, body, (start, buffer, cache, finished))
+    return buffer
+
+
+def length_penalty(lengths, alpha):
+    """GNMT's length normalisation (Wu et al. 2016, section 7): ((5 + |Y|) / 6)^alpha."""
+    return ops.power((5.0 + ops.cast(lengths, "float32")) / 6.0, alpha)
+
+
+def beam_search(step_fn, buffer, prompt_lengths, end_indices, cache, num_beams, alpha=0.6,
+                stop_token_ids=(), pad_id=0):
+    """Beam search with GNMT length normalisation.
+
+    Args:
+        buffer, prompt_lengths, end_indices, cache: as `sample`, for B rows;
+            they are expanded to B * num_beams internally.
+        num_beams: K.
+        alpha: length-penalty exponent (0: none; 0.6 in the Transformer paper).
+
+    Returns:
+        (buffers [B, K, L], normalised scores [B, K]), beams best first.
+    """
+    batch = ops.shape(buffer)[0]
+    length = ops.shape(buffer)[1]
+
+    def expand(x):  # (B, ...) -> (B*K, ...), each row repeated K times
+        return ops.repeat(x, num_beams, axis=0)
+
+    buffer, cache = expand(buffer), expand(cache)
+    prompt_lengths, end_indices = expand(prompt_lengths), expand(end_indices)
+    # Only the first beam of each row is alive at the start: identical beams
+    # would otherwise fill the beam with copies.
+    scores = ops.tile(ops.convert_to_tensor([[0.0] + [_NEG] * (num_beams - 1)]), (batch, 1))
+    finished = ops.zeros_like(prompt_lengths, dtype="bool")
+    start = ops.min(prompt_lengths)
+    last = ops.max(end_indices)
+
+    def condition(index, buffer, cache, scores, finished):
+        return ops.logical_and(index < last, ops.logical_not(ops.all(finished)))
+
+    def body(index, buffer, cache, scores, finished):
+        logits, cache = step_fn(_column(buffer, index - 1), cache, index - 1)
+        log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)  # (B*K, V)
+        vocabulary = ops.shape(log_probs)[1]
+        in_prompt = index < prompt_lengths
+        frozen = ops.logical_or(finished, index >= end_indices)
+        # Forced rows (prompt, or finished beams) may only take their token.
+        forced_token = ops.where(in_prompt, ops.squeeze(_column(buffer, index), 1), pad_id)
+        forced = ops.where(ops.equal(ops.arange(vocabulary)[None, :], forced_token[:, None]),
+                           0.0, _NEG)
+        log_probs = ops.where(ops.logical_or(in_prompt, frozen)[:, None], forced, log_probs)
+        candidates = ops.reshape(scores, (-1, 1)) + log_probs  # (B*K, V)
+        candidates = ops.reshape(candidates, (batch, num_beams * vocabulary))
+        scores, flat = ops.top_k(candidates, num_beams)  # (B, K)
+        beam = flat // vocabulary
+        token = ops.reshape(ops.cast(flat % vocabulary, "int32"), (-1,))
+        source = ops.reshape(beam + ops.arange(batch)[:, None] * num_beams, (-1,))
+        buffer = ops.take(buffer, source, axis=0)
+        cache = ops.take(cache, source, axis=0)
+        finished = ops.take(finished, source, axis=0)
+        frozen = ops.take(frozen, source, axis=0)
+        generated = ops.logical_and(ops.logical_not(in_prompt), ops.logical_not(frozen))
+        stopped = ops.logical_and(generated, _is_stop(token, stop_token_ids))
+        at_end = ops.logical_and(ops.logical_not(in_prompt), index + 1 >= end_indices)
+        finished = ops.logical_or(finished, ops.logical_or(stopped, at_end))
+        return index + 1, _write_column(buffer, index, token), cache, scores, finished
+
+    _, buffer, _, scores, _ = ops.while_loop(
+        condition, body, (start, buffer, cache, scores, finished))
+
+    # Generated length of each beam: up to and including a stop token.
+    positions = ops.arange(length)[None, :]
+    after_prompt = positions >= prompt_lengths[:, None]
+    stop_mask = ops.logical_and(after_prompt, _is_stop(buffer, stop_token_ids))
+    first_stop = ops.where(ops.any(stop_mask, axis=1),
+                           ops.argmax(ops.cast(stop_mask, "int32"), axis=1) + 1, end_indices)
+    generated_lengths = ops.maximum(ops.minimum(first_stop, end_indices) - prompt_lengths, 1)
+    normalised = scores / ops.reshape(length_penalty(generated_lengths, alpha), (batch, -1))
+    order = ops.argsort(-normalised, axis=1)
+    buffer = ops.reshape(buffer, (batch, num_beams, length))
+    return (ops.take_along_axis(buffer, order[:, :, None], axis=1),
+            ops.take_along_axis(normalised, order, axis=1))

@@ -1,0 +1,213 @@
+"""Causal language modelling and text generation with GPT / GPT-2."""
+
+import os
+
+import keras
+import numpy as np
+from keras import ops
+
+from tfzoo.checkpoints.pretrained import detect_format
+from tfzoo.generation import decoding
+from tfzoo.generation.compile import compile_with_model
+from tfzoo.generation.sampling import SamplingConfig
+from tfzoo.models.gpt.gpt_backbone import GPTBackbone
+from tfzoo.models.metrics import Perplexity
+from tfzoo.models.task import Task
+
+_BUCKET = 64  # buffer lengths are rounded up to a multiple: few recompilations
+
+
+@keras.saving.register_keras_serializable(package="tfzoo")
+class GPTCausalLM(Task):
+    """Next-token logits over the vocabulary, and `generate`.
+
+    The output projection is the transposed token embedding (weights tied, as
+    in GPT and GPT-2). Train with labels = the inputs shifted left by one and
+    sample weights 0 on padding: `compile()` then averages the cross-entropy
+    over real tokens and reports perplexity.
+
+    Args:
+        backbone: a `GPTBackbone`.
+        tokenizer: optional `GPT2Tokenizer`, for `generate` on strings.
+            `from_pretrained` attaches the one saved with the checkpoint.
+        **kwargs: standard `keras.Model` arguments.
+
+    Inputs: `{"input_word_ids", "input_mask"}` int32 [B, T].
+    Outputs: logits [B, T, V].
+    """
+
+    def __init__(self, backbone, tokenizer=None, **kwargs):
+        inputs = backbone.input
+        hidden = backbone(inputs)
+        logits = backbone.token_embedding(hidden, reverse=True)  # (B, T, V)
+        super().__init__(backbone=backbone, inputs=inputs, outputs=logits, **kwargs)
+        self.tokenizer = tokenizer
+        self._generate_functions = {}
+
+    def default_loss(self):
+        return keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, reduction="mean_with_sample_weight")
+
+    def default_metrics(self):
+        return [Perplexity()]
+
+    # === Checkpoints ===
+    @classmethod
+    def from_pretrained(cls, path, load_weights=True, **overrides):
+        """Hugging Face gpt2 / openai-gpt directories, OpenAI's GPT-2 release,
+        or tfzoo's own; the tokenizer files beside the weights come along."""
+        checkpoint_format = detect_format(path)[0]
+        if checkpoint_format == "tfzoo":
+            model = super().from_pretrained(path, load_weights=load_weights, **overrides)
+        else:
+            model = cls(GPTBackbone.from_pretrained(path, load_weights=load_weights,
+                                                    **overrides))
+        model.tokenizer = _tokenizer_if_present(path)
+        return model
+
+    def save_pretrained(self, path):
+        super().save_pretrained(path)
+        if self.tokenizer is not None:
+            self.tokenizer.save_pretrained(path)
+
+    # === Generation ===
+    def generate(self, prompts, max_length=None, max_new_tokens=None, greedy=True,
+                 temperature=1.0, top_k=0, top_p=1.0, num_beams=1, length_penalty=0.6,
+                 num_return_sequences=1, stop_token_ids=None, seed=None):
+        """Continues `prompts`.
+
+        Args:
+            prompts: a string, a list of strings (needs `tokenizer`), or token
+                ids (a list of int lists, ragged allowed).
+            max_length: total length limit (prompt + continuation) per sequence.
+            max_new_tokens: continuation length limit. At least one of the two.
+            greedy: take the most likely token; False samples (with
+                temperature, top_k, top_p).
+            num_beams: > 1 for beam search (length_penalty is GNMT's alpha).
+            num_return_sequences: samples per prompt, or best beams per prompt.
+            stop_token_ids: generation of a row ends after one of these;
+                defaults to `<|endoftext|>` when the tokenizer has it.
+            seed: makes sampling reproducible.
+
+        Returns:
+            Strings (prompt + continuation) for string prompts, else lists of
+            token ids, `num_return_sequences` per prompt in prompt order.
+        """
+        strings = isinstance(prompts, str) or (
+            isinstance(prompts, (list, tuple)) and prompts and isinstance(prompts[0], str))
+        token_lists = self._prompt_ids(prompts, strings)
+        if max_length is None and max_new_tokens is None:
+            raise ValueError("generate needs max_length or max_new_tokens.")
+        if num_beams < 1 or num_return_sequences < 1:
+            raise ValueError(f"num_beams and num_return_sequences must be >= 1. Received: "
+                             f"{num_beams}, {num_return_sequences}")
+        if num_beams > 1 and num_return_sequences > num_beams:
+            raise ValueError(f"num_return_sequences ({num_return_sequences}) cannot exceed "
+                             f"num_beams ({num_beams}).")
+        if stop_token_ids is None:
+            end = getattr(self.tokenizer, "end_of_text_id", None)
+            stop_token_ids = () if end is None else (end,)
+        stop_token_ids = tuple(int(t) for t in stop_token_ids)
+        sampling = SamplingConfig(greedy=greedy, temperature=temperature, top_k=top_k,
+                                  top_p=top_p, seed=seed)
+        if num_beams == 1 and num_return_sequences > 1:
+            token_lists = [ids for ids in token_lists for _ in range(num_return_sequences)]
+
+        lengths = np.array([len(ids) for ids in token_lists], "int32")
+        context = self.backbone.max_sequence_length
+        ends = np.full_like(lengths, np.iinfo("int32").max)
+        if max_new_tokens is not None:
+            ends = np.minimum(ends, lengths + max_new_tokens)
+        if max_length is not None:
+            ends = np.minimum(ends, max_length)
+        if ends.max() > context:
+            raise ValueError(f"Prompt plus continuation needs {int(ends.max())} positions; "
+                             f"the model's context is max_sequence_length={context}. Lower "
+                             "max_length / max_new_tokens or shorten the prompt.")
+        buffer_length = min(int(np.ceil(ends.max() / _BUCKET)) * _BUCKET, context)
+        buffer = np.zeros((len(token_lists), buffer_length), "int32")
+        for row, ids in enumerate(token_lists):
+            buffer[row, :len(ids)] = ids
+        seed_value = np.int32(seed if seed is not None else np.random.randint(2**31 - 1))
+
+        key = (sampling.greedy, sampling.temperature, sampling.top_k, sampling.top_p,
+               num_beams, length_penalty, stop_token_ids)
+        if key not in self._generate_functions:
+            self._generate_functions[key] = compile_with_model(
+                self, self._decode_function(sampling, num_beams, length_penalty, stop_token_ids))
+        outputs = self._generate_functions[key](buffer, lengths, ends.astype("int32"),
+                                                seed_value)
+        outputs = np.asarray(ops.convert_to_numpy(outputs))
+        if num_beams > 1:
+            outputs = outputs[:, :num_return_sequences].reshape(-1, buffer_length)
+            lengths = np.repeat(lengths, num_return_sequences)
+            ends = np.repeat(ends, num_return_sequences)
+        results = [self._trim(row, length, end, stop_token_ids)
+                   for row, length, end in zip(outputs, lengths, ends)]
+        if strings:
+            return [s.decode("utf-8") if isinstance(s, bytes) else s
+                    for s in self.tokenizer.detokenize(results).numpy().tolist()]
+        return results
+
+    def _prompt_ids(self, prompts, strings):
+        if strings:
+            if self.tokenizer is None:
+                raise ValueError("String prompts need a tokenizer: pass token ids, or load "
+                                 "the model with from_pretrained from a directory holding "
+                                 "vocab.json + merges.txt (or encoder.json + vocab.bpe).")
+            texts = [prompts] if isinstance(prompts, str) else list(prompts)
+            token_lists = self.tokenizer.tokenize(texts).to_list()
+            end = self.tokenizer.end_of_text_id
+            # GPT-2 starts documents after <|endoftext|>; an empty prompt needs it.
+            token_lists = [ids if ids else ([end] if end is not None else ids)
+                           for ids in token_lists]
+        else:
+            token_lists = [list(map(int, ids)) for ids in prompts]
+        for index, ids in enumerate(token_lists):
+            if not ids:
+                raise ValueError(f"Prompt {index} is empty; generation needs at least one token.")
+            bad = [t for t in ids if not 0 <= t < self.backbone.vocabulary_size]
+            if bad:
+                raise ValueError(f"Prompt {index} has token ids outside the vocabulary "
+                                 f"(size {self.backbone.vocabulary_size}): {bad[:5]}")
+        return token_lists
+
+    @staticmethod
+    def _trim(row, length, end, stop_token_ids):
+        row = row[:end].tolist()
+        for position in range(length, len(row)):
+            if row[position] in stop_token_ids:
+                return row[:position + 1]
+        return row
+
+    def _decode_function(self, sampling, num_beams, length_penalty, stop_token_ids):
+        backbone = self.backbone
+
+        def step_fn(token_ids, cache, index):
+            hidden, cache = backbone.call_with_cache(token_ids, cache, index)
+            logits = backbone.token_embedding(hidden[:, -1:, :], reverse=True)[:, 0]
+            return logits, cache
+
+        def decode(buffer, prompt_lengths, end_indices, seed):
+            batch, length = ops.shape(buffer)[0], ops.shape(buffer)[1]
+            cache = ops.zeros(backbone.cache_shape(batch, length), dtype=backbone.compute_dtype)
+            # Prefill every position at once; the loop rewrites positions from
+            # the shortest prompt on, before anything attends to them.
+            _, cache = backbone.call_with_cache(buffer, cache, 0)
+            if num_beams > 1:
+                beams, _ = decoding.beam_search(step_fn, buffer, prompt_lengths, end_indices,
+                                                cache, num_beams, length_penalty, stop_token_ids)
+                return beams
+            return decoding.sample(step_fn, buffer, prompt_lengths, end_indices, cache,
+                                   sampling, seed, stop_token_ids)
+
+        return decode
+
+
+def _tokenizer_if_present(path):
+    from tfzoo.preprocessing import GPT2Tokenizer
+
+    names = set(os.listdir(path))
+    if {"vocab.json", "merges.txt"} <= names or {"encoder.json", "vocab.bpe"} <= names:
+        return GPT2Tokenizer.from_pretrained(path)
+    return None
