@@ -103,7 +103,8 @@ def _activation(name):
 class GPTConverter:
     """Converter for GPTBackbone: gpt2 / openai-gpt (Hugging Face), OpenAI GPT-2 TF."""
 
-    ignore = (r"attn\.bias$", r"attn\.masked_bias$", r"lm_head\.weight$", r"position_ids$")
+    # Causal-mask buffers of older transformers versions, and the tied output layer.
+    ignore = (r"\.attn\.bias$", r"\.attn\.masked_bias$", r"lm_head\.weight$", r"position_ids$")
     optional = ()
     model_types = ("gpt2", "openai-gpt")
 

@@ -1,0 +1,226 @@
+"""GPT and GPT-2 against transformers: logits, checkpoint formats, generation."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.testing import assert_allclose, run_model_test, to_numpy
+from tfzoo.models.gpt import GPTBackbone, GPTCausalLM
+
+TINY = dict(vocab_size=100, n_positions=64, n_embd=32, n_layer=2, n_head=4)
+
+
+def reference(kind, seed=0):
+    import torch
+    import transformers
+
+    if kind == "gpt2":
+        model = transformers.GPT2LMHeadModel(transformers.GPT2Config(**TINY))
+    else:
+        model = transformers.OpenAIGPTLMHeadModel(transformers.OpenAIGPTConfig(**TINY))
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():  # every parameter random, LayerNorms included
+        for parameter in model.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.2)
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    made = {}
+    for kind in ("gpt2", "openai-gpt"):
+        model = reference(kind)
+        path = str(tmp_path_factory.mktemp(kind))
+        model.save_pretrained(path)
+        made[kind] = (path, model)
+    return made
+
+
+def torch_logits(model, ids):
+    import torch
+
+    with torch.no_grad():
+        return model(torch.tensor(ids).long()).logits.numpy()
+
+
+IDS = np.random.default_rng(0).integers(0, 100, size=(2, 12)).astype("int32")
+INPUTS = {"input_word_ids": IDS, "input_mask": np.ones_like(IDS)}
+
+
+@pytest.mark.parametrize("kind", ["gpt2", "openai-gpt"])
+def test_logits_match_transformers(checkpoints, kind):
+    path, model = checkpoints[kind]
+    ours = GPTCausalLM.from_pretrained(path)
+    assert ours.backbone.normalize_first == (kind == "gpt2")
+    assert_allclose(ours(INPUTS), torch_logits(model, IDS), atol=1e-4)
+
+
+def write_openai_checkpoint(model, directory):
+    """OpenAI's GPT-2 release layout, written from a transformers model with the
+    original names: hparams.json + model.ckpt.* ([1, in, out] kernels)."""
+    os.makedirs(directory, exist_ok=True)
+    names, tensors = [], []
+    for name, tensor in model.transformer.state_dict().items():
+        if name.endswith((".attn.bias", ".attn.masked_bias")):  # causal-mask buffers
+            continue
+        array = tensor.numpy()
+        parts = name.split(".")
+        if parts[0] in ("wte", "wpe"):
+            tf_name = f"model/{parts[0]}"
+        elif parts[0] == "ln_f":
+            tf_name = f"model/ln_f/{'g' if parts[1] == 'weight' else 'b'}"
+        else:  # h.{i}.<module path>.{weight|bias}
+            module = "/".join(parts[2:-1])
+            if parts[-2].startswith("ln_"):
+                leaf = "g" if parts[-1] == "weight" else "b"
+            else:
+                leaf = "w" if parts[-1] == "weight" else "b"
+                if leaf == "w":
+                    array = array[None]  # [1, in, out]
+            tf_name = f"model/h{parts[1]}/{module}/{leaf}"
+        names.append(tf_name)
+        tensors.append(tf.constant(array))
+    tf.raw_ops.SaveV2(prefix=os.path.join(directory, "model.ckpt"), tensor_names=names,
+                      shape_and_slices=[""] * len(names), tensors=tensors)
+    config = model.config
+    with open(os.path.join(directory, "hparams.json"), "w") as f:
+        json.dump({"n_vocab": config.vocab_size, "n_ctx": config.n_positions,
+                   "n_embd": config.n_embd, "n_head": config.n_head,
+                   "n_layer": config.n_layer}, f)
+    return names
+
+
+def test_openai_release_format_loads_like_its_hugging_face_twin(checkpoints, tmp_path):
+    path, model = checkpoints["gpt2"]
+    names = write_openai_checkpoint(model, str(tmp_path))
+    assert "model/h1/attn/c_attn/w" in names
+    ours = GPTCausalLM.from_pretrained(str(tmp_path))
+    assert_allclose(ours(INPUTS), torch_logits(model, IDS), atol=1e-4)
+
+
+def test_contract_and_tfzoo_round_trip(tmp_path):
+    backbone = GPTBackbone(vocabulary_size=100, num_layers=2, num_heads=4, hidden_dim=32,
+                           intermediate_dim=64, max_sequence_length=64)
+    model = GPTCausalLM(backbone)
+    run_model_test(GPTCausalLM, model, INPUTS)
+    run_model_test(GPTBackbone, backbone, INPUTS)
+    model.save_pretrained(str(tmp_path))
+    assert_allclose(GPTCausalLM.from_pretrained(str(tmp_path))(INPUTS), model(INPUTS))
+
+
+def hf_generate(model, prompt, **kwargs):
+    import torch
+
+    with torch.no_grad():
+        return model.generate(torch.tensor([prompt]), pad_token_id=0, **kwargs).numpy().tolist()
+
+
+PROMPTS = [[5, 6, 7], [8, 9, 10, 11, 12, 13], [40]]
+
+
+@pytest.mark.parametrize("kind", ["gpt2", "openai-gpt"])
+def test_greedy_generation_is_token_identical_to_transformers(checkpoints, kind):
+    path, model = checkpoints[kind]
+    ours = GPTCausalLM.from_pretrained(path).generate(PROMPTS, max_new_tokens=10)
+    for prompt, tokens in zip(PROMPTS, ours):
+        assert tokens == hf_generate(model, prompt, max_new_tokens=10, do_sample=False)[0]
+
+
+def test_beam_search_matches_transformers(checkpoints):
+    path, model = checkpoints["gpt2"]
+    ours = GPTCausalLM.from_pretrained(path).generate(
+        PROMPTS[:2], max_new_tokens=6, num_beams=4, num_return_sequences=2, length_penalty=0.0)
+    for index, prompt in enumerate(PROMPTS[:2]):
+        # Equal lengths (no stop token): GNMT alpha=0 and HF length_penalty=0 agree.
+        expected = hf_generate(model, prompt, max_new_tokens=6, num_beams=4,
+                               num_return_sequences=2, do_sample=False, length_penalty=0.0,
+                               early_stopping=False)
+        assert ours[2 * index: 2 * index + 2] == expected
+
+
+def uncached_greedy(model, prompt, steps):
+    tokens = list(prompt)
+    for _ in range(steps):
+        ids = np.array([tokens], "int32")
+        logits = to_numpy(model({"input_word_ids": ids, "input_mask": np.ones_like(ids)}))
+        tokens.append(int(np.argmax(logits[0, -1])))
+    return tokens
+
+
+def test_cached_equals_uncached_and_batch_composition_does_not_matter(checkpoints):
+    model = GPTCausalLM.from_pretrained(checkpoints["gpt2"][0])
+    together = model.generate(PROMPTS, max_new_tokens=8)
+    for prompt, tokens in zip(PROMPTS, together):
+        assert tokens == uncached_greedy(model, prompt, 8)
+        assert model.generate([prompt], max_new_tokens=8)[0] == tokens
+
+
+def test_sampling_is_seeded_and_respects_top_k(checkpoints):
+    model = GPTCausalLM.from_pretrained(checkpoints["gpt2"][0])
+    kwargs = dict(max_new_tokens=12, greedy=False, top_k=3, temperature=1.5, seed=11)
+    first = model.generate(PROMPTS, **kwargs)
+    assert first == model.generate(PROMPTS, **kwargs)
+    assert first != model.generate(PROMPTS, **dict(kwargs, seed=12))
+    for prompt, tokens in zip(PROMPTS, first):
+        ids = np.array([tokens[:-1]], "int32")
+        logits = to_numpy(model({"input_word_ids": ids, "input_mask": np.ones_like(ids)}))[0]
+        for position in range(len(prompt) - 1, len(tokens) - 1):
+            top3 = np.argsort(logits[position])[-3:]
+            assert tokens[position + 1] in top3
+
+
+def test_top_p_keeps_the_nucleus():
+    from tfzoo.generation.sampling import SamplingConfig, filter_logits
+
+    logits = np.log(np.array([[0.5, 0.3, 0.15, 0.05]], "float32"))
+    kept = to_numpy(filter_logits(logits, SamplingConfig(greedy=False, top_p=0.7))) > -1e8
+    assert kept.tolist() == [[True, True, False, False]]
+    kept = to_numpy(filter_logits(logits, SamplingConfig(greedy=False, top_p=0.81))) > -1e8
+    assert kept.tolist() == [[True, True, True, False]]
+
+
+def test_stop_tokens_and_num_return_sequences(checkpoints):
+    model = GPTCausalLM.from_pretrained(checkpoints["gpt2"][0])
+    greedy = model.generate([PROMPTS[0]], max_new_tokens=10)[0]
+    stop = greedy[len(PROMPTS[0]) + 2]
+    stopped = model.generate([PROMPTS[0]], max_new_tokens=10, stop_token_ids=[stop])[0]
+    assert stopped == greedy[:greedy.index(stop, len(PROMPTS[0])) + 1]
+    samples = model.generate(PROMPTS[:2], max_new_tokens=5, greedy=False, seed=1,
+                             num_return_sequences=3)
+    assert len(samples) == 6 and all(s[:3] == PROMPTS[0] for s in samples[:3])
+
+
+def test_bad_generation_arguments(checkpoints):
+    model = GPTCausalLM.from_pretrained(checkpoints["gpt2"][0])
+    with pytest.raises(ValueError, match="context is max_sequence_length=64"):
+        model.generate([PROMPTS[0]], max_new_tokens=100)
+    with pytest.raises(ValueError, match="Prompt 0 is empty"):
+        model.generate([[]], max_new_tokens=3)
+    with pytest.raises(ValueError, match=r"outside the vocabulary \(size 100\): \[100\]"):
+        model.generate([[1, 100]], max_new_tokens=3)
+    with pytest.raises(ValueError, match="String prompts need a tokenizer"):
+        model.generate("hello", max_new_tokens=3)
+    with pytest.raises(ValueError, match="temperature=0"):
+        model.generate([[1]], max_new_tokens=3, greedy=False, temperature=0)
+
+
+def test_generation_from_text_round_trips_through_the_tokenizer(tmp_path):
+    """The seed's GPT-2 example in tfzoo: tokenize, run, generate, detokenize."""
+    from tests.preprocessing.bpe_fixtures import train_byte_level_bpe
+
+    vocab_dir = train_byte_level_bpe(tmp_path / "vocab", ["<|endoftext|>"])
+    from tfzoo.preprocessing import GPT2Tokenizer
+
+    tokenizer = GPT2Tokenizer.from_pretrained(vocab_dir)
+    backbone = GPTBackbone(vocabulary_size=tokenizer.vocabulary_size, num_layers=1,
+                           num_heads=2, hidden_dim=16, intermediate_dim=32,
+                           max_sequence_length=128)
+    model = GPTCausalLM(backbone, tokenizer=tokenizer)
+    model.save_pretrained(str(tmp_path / "model"))
+    restored = GPTCausalLM.from_pretrained(str(tmp_path / "model"))
+    texts = restored.generate(["The weather today", "def main():"], max_new_tokens=5)
+    assert texts[0].startswith("The weather today") and texts[1].startswith("def main():")
+    assert texts == model.generate(["The weather today", "def main():"], max_new_tokens=5)
