@@ -12,6 +12,7 @@ from tfzoo.models.registry import backbone_from_config
 CONFIG_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "models")
 CONFIGS = sorted(glob.glob(os.path.join(CONFIG_DIR, "*.yaml")))
 BERT_FAMILY = [p for p in CONFIGS if load_yaml(p)["model_type"] in ("bert", "roberta", "distilbert")]
+GPT_FAMILY = [p for p in CONFIGS if load_yaml(p)["model_type"] == "gpt"]
 
 
 def transformers_parameter_count(config):
@@ -19,7 +20,16 @@ def transformers_parameter_count(config):
     import transformers
 
     c = config
-    if c["model_type"] == "distilbert":
+    if c["model_type"] == "gpt":
+        common = dict(vocab_size=c["vocabulary_size"], n_positions=c["max_sequence_length"],
+                      n_embd=c["hidden_dim"], n_layer=c["num_layers"], n_head=c["num_heads"])
+        if c["normalize_first"]:
+            hf = transformers.GPT2Config(**common, n_inner=c["intermediate_dim"])
+            model_class = transformers.GPT2Model
+        else:
+            hf = transformers.OpenAIGPTConfig(**common)
+            model_class = transformers.OpenAIGPTModel
+    elif c["model_type"] == "distilbert":
         hf = transformers.DistilBertConfig(
             vocab_size=c["vocabulary_size"], dim=c["hidden_dim"], n_layers=c["num_layers"],
             n_heads=c["num_heads"], hidden_dim=c["intermediate_dim"],
@@ -49,7 +59,7 @@ def test_every_config_states_its_source():
             assert "Source:" in f.read(), path
 
 
-@pytest.mark.parametrize("path", BERT_FAMILY, ids=os.path.basename)
+@pytest.mark.parametrize("path", BERT_FAMILY + GPT_FAMILY, ids=os.path.basename)
 def test_config_matches_reference_parameter_count(path):
     config = load_yaml(path)
     if config["num_layers"] * config["hidden_dim"] > 12 * 768:

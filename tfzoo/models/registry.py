@@ -6,12 +6,17 @@ from tfzoo.checkpoints.pretrained import checkpoint_model_type
 from tfzoo.config import load_yaml
 from tfzoo.models.bert.bert_backbone import BertBackbone
 from tfzoo.models.distilbert.distilbert_backbone import DistilBertBackbone
+from tfzoo.models.gpt.gpt_backbone import GPTBackbone
 from tfzoo.models.roberta.roberta_backbone import RobertaBackbone
 
 BACKBONES = {
     "bert": BertBackbone,
     "roberta": RobertaBackbone,
     "distilbert": DistilBertBackbone,
+    "gpt": GPTBackbone,
+    # Hugging Face's model types for the same architecture.
+    "gpt2": GPTBackbone,
+    "openai-gpt": GPTBackbone,
 }
 
 
