@@ -10,6 +10,8 @@ Commands:
   predict   Raw text through the model in --model_dir: --input=... per text column.
   pretrain  Masked-LM (+ next-sentence) pretraining:
             tfzoo pretrain --config configs/bert/pretrain_tiny.yaml --model_dir runs/pt
+  generate  Text from a GPT / GPT-2 checkpoint:
+            tfzoo generate --model_path runs/gpt_tiny/final --prompt "The" --length 20
 
 Run `tfzoo <command> --help` for a command's flags.
 """
@@ -21,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # noqa: E402
 
-from tfzoo.cli import demo, flags, pretrain, train  # noqa: E402, F401  (flags: --config ...)
+from tfzoo.cli import demo, flags, generate, pretrain, train  # noqa: E402, F401 (flags: --config)
 
 COMMANDS = {
     "demo": demo.main,
@@ -30,6 +32,7 @@ COMMANDS = {
     "export": train.export_main,
     "predict": train.predict_main,
     "pretrain": pretrain.main,
+    "generate": generate.main,
 }
 
 

@@ -11,6 +11,8 @@ import importlib
 _TASKS = {
     "bert_pretraining": "tfzoo.tasks.bert_pretraining:BertPretrainingTask",
     "sentence_classification": "tfzoo.tasks.sentence_classification:SentenceClassificationTask",
+    "causal_lm": "tfzoo.tasks.causal_lm:CausalLMTask",
+    "span_extraction": "tfzoo.tasks.span_extraction:SpanExtractionTask",
 }
 
 

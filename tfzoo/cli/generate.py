@@ -1,0 +1,44 @@
+"""`tfzoo generate`: text from a GPT / GPT-2 checkpoint, like transformers' run_generation.py.
+
+    tfzoo generate --model_path runs/gpt_tiny/final --prompt "The weather in" --length 20 \
+        --temperature 0.8 --k 40 --p 0.95 --num_return_sequences 3 --seed 1
+
+Samples by default (as run_generation does); --greedy or --num_beams N decode
+deterministically. --model_path takes any checkpoint GPTCausalLM.from_pretrained
+reads (Hugging Face gpt2/openai-gpt, OpenAI's GPT-2 release, tfzoo's own).
+"""
+
+from absl import flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model_path", None, "generate: checkpoint directory with its tokenizer.")
+flags.DEFINE_multi_string("prompt", [], "generate: prompt text (repeat for a batch).")
+flags.DEFINE_integer("length", 40, "generate: new tokens per sequence.")
+flags.DEFINE_float("temperature", 1.0, "generate: sampling temperature.")
+flags.DEFINE_integer("k", 0, "generate: top-k sampling (0: off).")
+flags.DEFINE_float("p", 0.9, "generate: nucleus (top-p) sampling threshold (1.0: off).")
+flags.DEFINE_integer("num_return_sequences", 1, "generate: sequences per prompt.")
+flags.DEFINE_integer("num_beams", 1, "generate: beam search width (>1: beam search).")
+flags.DEFINE_bool("greedy", False, "generate: take the most likely token at each step.")
+flags.DEFINE_integer("seed", None, "generate: random seed for sampling.")
+
+
+def main(argv):
+    if argv:
+        raise ValueError(f"`tfzoo generate` takes no positional arguments; received {argv}")
+    if not FLAGS.model_path:
+        raise ValueError("--model_path is required.")
+    if not FLAGS.prompt:
+        raise ValueError("--prompt is required (repeat it for several prompts).")
+    from tfzoo.models.gpt import GPTCausalLM
+
+    model = GPTCausalLM.from_pretrained(FLAGS.model_path)
+    deterministic = FLAGS.greedy or FLAGS.num_beams > 1
+    texts = model.generate(
+        list(FLAGS.prompt), max_new_tokens=FLAGS.length, greedy=deterministic,
+        temperature=FLAGS.temperature, top_k=FLAGS.k, top_p=FLAGS.p,
+        num_beams=FLAGS.num_beams, num_return_sequences=FLAGS.num_return_sequences,
+        seed=FLAGS.seed)
+    for index, text in enumerate(texts):
+        print(f"=== generated sequence {index + 1} ===\n{text}")
+    return 0
