@@ -224,3 +224,27 @@ def test_generation_from_text_round_trips_through_the_tokenizer(tmp_path):
     texts = restored.generate(["The weather today", "def main():"], max_new_tokens=5)
     assert texts[0].startswith("The weather today") and texts[1].startswith("def main():")
     assert texts == model.generate(["The weather today", "def main():"], max_new_tokens=5)
+
+
+def test_incomplete_utf8_decodes_to_replacement_characters(tmp_path):
+    """A continuation may end inside a multi-byte character: no crash, U+FFFD."""
+    from tests.preprocessing.bpe_fixtures import train_byte_level_bpe
+    from tfzoo.preprocessing import GPT2Tokenizer
+
+    tokenizer = GPT2Tokenizer.from_pretrained(
+        train_byte_level_bpe(tmp_path / "vocab", ["<|endoftext|>"]))
+    lead_byte = tokenizer.token_to_id("Ã")  # byte 0xC3: starts a 2-byte character
+    assert tokenizer.detokenize([[lead_byte]]).numpy()[0] == b"\xc3"
+    backbone = GPTBackbone(vocabulary_size=tokenizer.vocabulary_size, num_layers=1,
+                           num_heads=2, hidden_dim=16, intermediate_dim=32,
+                           max_sequence_length=64)
+    model = GPTCausalLM(backbone, tokenizer=tokenizer)
+    # Final LayerNorm with gamma 0 and beta u makes every hidden state u; the
+    # lead byte's embedding 100 u then wins every argmax.
+    unit = np.eye(16, dtype="float32")[0]
+    backbone.final_layer_norm.gamma.assign(np.zeros(16, "float32"))
+    backbone.final_layer_norm.beta.assign(unit)
+    table = to_numpy(backbone.token_embedding.embeddings).copy()
+    table[lead_byte] = 100 * unit
+    backbone.token_embedding.embeddings.assign(table)
+    assert model.generate("caf", max_new_tokens=1, stop_token_ids=[]) == ["caf\ufffd"]

@@ -92,6 +92,8 @@ class GPTCausalLM(Task):
         Returns:
             Strings (prompt + continuation) for string prompts, else lists of
             token ids, `num_return_sequences` per prompt in prompt order.
+            Bytes that do not form valid UTF-8 (a continuation cut inside a
+            character) decode to U+FFFD.
         """
         strings = isinstance(prompts, str) or (
             isinstance(prompts, (list, tuple)) and prompts and isinstance(prompts[0], str))
@@ -145,7 +147,9 @@ class GPTCausalLM(Task):
         results = [self._trim(row, length, end, stop_token_ids)
                    for row, length, end in zip(outputs, lengths, ends)]
         if strings:
-            return [s.decode("utf-8") if isinstance(s, bytes) else s
+            # Byte-level tokens can stop inside a multi-byte character:
+            # replace incomplete sequences (U+FFFD), as transformers decodes.
+            return [s.decode("utf-8", errors="replace") if isinstance(s, bytes) else s
                     for s in self.tokenizer.detokenize(results).numpy().tolist()]
         return results
 
