@@ -117,3 +117,29 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     assert straight.returncode == 0, straight.stderr[-3000:]
     for got, want in zip(final_weights(tmp_path / "resumed"), final_weights(tmp_path / "straight")):
         np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+@pytest.mark.parametrize("epsilon", [0.0, 0.1, 0.3])
+def test_label_smoothing_equals_keras_categorical_cross_entropy(epsilon):
+    from tfzoo.training.losses import LabelSmoothedCrossEntropy
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(3, 5, 7)).astype("float32")
+    labels = rng.integers(0, 7, size=(3, 5))
+    weights = (rng.random((3, 5)) < 0.7).astype("float32")
+    ours = LabelSmoothedCrossEntropy(epsilon)(labels, logits, sample_weight=weights)
+    reference = keras.losses.CategoricalCrossentropy(
+        from_logits=True, label_smoothing=epsilon, reduction=None)(np.eye(7)[labels], logits)
+    expected = (to_numpy(reference) * weights).sum() / weights.sum()
+    assert float(ours) == pytest.approx(expected, rel=1e-5)
+
+
+def test_inverse_sqrt_optimizer_option():
+    optimizer = build_optimizer(OptimizerConfig(decay="inverse_sqrt", d_model=512,
+                                                warmup_steps=4000, learning_rate=1.0,
+                                                beta_2=0.98, epsilon=1e-9, weight_decay=0.0),
+                                total_steps=100000)
+    schedule = optimizer._learning_rate
+    assert float(schedule(3999)) == pytest.approx(512**-0.5 * 4000**-0.5, rel=1e-5)
+    with pytest.raises(ValueError, match="needs optimizer.d_model"):
+        OptimizerConfig(decay="inverse_sqrt")

@@ -10,6 +10,7 @@ causal mask alone is correct, and the loop (`keras.ops.while_loop`) has static
 shapes and compiles once per buffer size.
 """
 
+import keras
 from keras import ops
 
 from tfzoo.generation.sampling import next_tokens
@@ -41,7 +42,8 @@ def sample(step_fn, buffer, prompt_lengths, end_indices, cache, config, seed,
         buffer: int32 [B, L], right-padded prompts.
         prompt_lengths: int32 [B], at least 1.
         end_indices: int32 [B], row b stops before position end_indices[b].
-        cache: the model's cache, filled for the prompt positions.
+        cache: the model's cache (a tensor or a nested structure of tensors
+            whose first axis is the batch), filled for the prompt positions.
         config: `SamplingConfig`.
         seed: int32 scalar, the sampling seed.
         stop_token_ids: a row stops after generating one of these.
@@ -99,7 +101,7 @@ def beam_search(step_fn, buffer, prompt_lengths, end_indices, cache, num_beams, 
     def expand(x):  # (B, ...) -> (B*K, ...), each row repeated K times
         return ops.repeat(x, num_beams, axis=0)
 
-    buffer, cache = expand(buffer), expand(cache)
+    buffer, cache = expand(buffer), keras.tree.map_structure(expand, cache)
     prompt_lengths, end_indices = expand(prompt_lengths), expand(end_indices)
     # Only the first beam of each row is alive at the start: identical beams
     # would otherwise fill the beam with copies.
@@ -129,7 +131,7 @@ def beam_search(step_fn, buffer, prompt_lengths, end_indices, cache, num_beams, 
         token = ops.reshape(ops.cast(flat % vocabulary, "int32"), (-1,))
         source = ops.reshape(beam + ops.arange(batch)[:, None] * num_beams, (-1,))
         buffer = ops.take(buffer, source, axis=0)
-        cache = ops.take(cache, source, axis=0)
+        cache = keras.tree.map_structure(lambda x: ops.take(x, source, axis=0), cache)
         finished = ops.take(finished, source, axis=0)
         frozen = ops.take(frozen, source, axis=0)
         generated = ops.logical_and(ops.logical_not(in_prompt), ops.logical_not(frozen))
@@ -153,3 +155,34 @@ def beam_search(step_fn, buffer, prompt_lengths, end_indices, cache, num_beams, 
     buffer = ops.reshape(buffer, (batch, num_beams, length))
     return (ops.take_along_axis(buffer, order[:, :, None], axis=1),
             ops.take_along_axis(normalised, order, axis=1))
+
+
+def generate(hidden_fn, logits_fn, cache, buffer, prompt_lengths, end_indices, sampling, seed,
+             num_beams=1, alpha=0.6, stop_token_ids=(), pad_id=0):
+    """Prefills the cache with the whole buffer, then decodes.
+
+    Args:
+        hidden_fn: `(token_ids [B, t], cache, index) -> (hidden [B, t, D], cache)`.
+        logits_fn: `hidden [B, 1, D] -> logits [B, 1, V]`; only the last
+            position is projected, never the whole prefill.
+        cache, buffer, prompt_lengths, end_indices, sampling, seed,
+        stop_token_ids, pad_id: as `sample`.
+        num_beams, alpha: beam search when num_beams > 1.
+
+    Returns:
+        [B, L] completed buffers, or [B, K, L] beams (best first) with beam search.
+    """
+    # Every position at once; the loop rewrites positions from the shortest
+    # prompt on before anything attends to them.
+    _, cache = hidden_fn(buffer, cache, 0)
+
+    def step_fn(token_ids, cache, index):
+        hidden, cache = hidden_fn(token_ids, cache, index)
+        return logits_fn(hidden[:, -1:, :])[:, 0], cache
+
+    if num_beams > 1:
+        beams, _ = beam_search(step_fn, buffer, prompt_lengths, end_indices, cache, num_beams,
+                               alpha, stop_token_ids, pad_id)
+        return beams
+    return sample(step_fn, buffer, prompt_lengths, end_indices, cache, sampling, seed,
+                  stop_token_ids, pad_id)

@@ -8,6 +8,7 @@ from tfzoo.models.bert.bert_backbone import BertBackbone
 from tfzoo.models.distilbert.distilbert_backbone import DistilBertBackbone
 from tfzoo.models.gpt.gpt_backbone import GPTBackbone
 from tfzoo.models.roberta.roberta_backbone import RobertaBackbone
+from tfzoo.models.transformer.transformer import Transformer
 
 BACKBONES = {
     "bert": BertBackbone,
@@ -17,6 +18,7 @@ BACKBONES = {
     # Hugging Face's model types for the same architecture.
     "gpt2": GPTBackbone,
     "openai-gpt": GPTBackbone,
+    "transformer": Transformer,
 }
 
 

@@ -254,6 +254,29 @@ class BertPreprocessor(tf.Module):
         Python ints (the same as `tokenize.get_special_tokens_dict()`)."""
         return self.tokenize.get_special_tokens_dict()
 
+    def detokenize(self, token_ids):
+        """Token ids -> text: word pieces joined, special tokens dropped.
+
+        Args:
+            token_ids: int [B, T] (dense, ragged, or a list of lists).
+
+        Returns:
+            string tensor [B]. Lower-casing and accent stripping are not undone.
+        """
+        if not isinstance(token_ids, (tf.Tensor, tf.RaggedTensor)):
+            token_ids = tf.ragged.constant(token_ids, dtype=tf.int32) if isinstance(
+                token_ids, list) else tf.convert_to_tensor(token_ids, tf.int32)
+        special = self.get_special_tokens_dict()
+        drop = [special["start_of_sequence_id"], special["end_of_segment_id"],
+                special["padding_id"]]
+        ids = tf.cast(token_ids, tf.int32)
+        if isinstance(ids, tf.Tensor):
+            ids = tf.RaggedTensor.from_tensor(ids)
+        keep = tf.reduce_all(tf.stack([tf.not_equal(ids, d) for d in drop]), axis=0)
+        tokens = tf.gather(tf.constant(self.vocabulary), tf.ragged.boolean_mask(ids, keep))
+        text = tf.strings.reduce_join(tokens, axis=-1, separator=" ")
+        return tf.strings.regex_replace(text, " ##", "")
+
     def word_start_ids(self):
         """bool [vocab_size]: true for tokens that begin a word (no "##" prefix).
 

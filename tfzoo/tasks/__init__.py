@@ -12,7 +12,9 @@ _TASKS = {
     "bert_pretraining": "tfzoo.tasks.bert_pretraining:BertPretrainingTask",
     "sentence_classification": "tfzoo.tasks.sentence_classification:SentenceClassificationTask",
     "causal_lm": "tfzoo.tasks.causal_lm:CausalLMTask",
+    "translation": "tfzoo.tasks.translation:TranslationTask",
     "span_extraction": "tfzoo.tasks.span_extraction:SpanExtractionTask",
+    "token_tagging": "tfzoo.tasks.token_tagging:TokenTaggingTask",
 }
 
 

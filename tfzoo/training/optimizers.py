@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import keras
 
-from tfzoo.training.schedules import WarmupPolynomialDecay
+from tfzoo.training.schedules import InverseSquareRootSchedule, WarmupPolynomialDecay
 
 
 @dataclasses.dataclass
@@ -16,7 +16,10 @@ class OptimizerConfig:
         learning_rate: peak learning rate (2e-5 to 5e-5 for BERT fine-tuning).
         warmup_fraction: share of the total steps spent warming up.
         warmup_steps: absolute warmup steps; overrides `warmup_fraction`.
-        decay: "linear", "polynomial" (with `power`) or "constant".
+        decay: "linear", "polynomial" (with `power`), "constant", or
+            "inverse_sqrt": the Transformer's schedule (Vaswani et al. 2017,
+            equation 3) for a model of width `d_model`, warming up over
+            `warmup_steps`, with `learning_rate` as a multiplier (1.0: the paper).
         power: exponent of polynomial decay.
         end_learning_rate: rate at the end of the decay.
         weight_decay: decoupled weight decay (AdamW).
@@ -26,6 +29,7 @@ class OptimizerConfig:
         global_clipnorm: clip gradients to this global norm (BERT: 1.0); None
             for no clipping.
         gradient_accumulation_steps: apply the update every N batches.
+        d_model: model width, for the inverse_sqrt schedule.
     """
 
     learning_rate: float = 2e-5
@@ -42,11 +46,15 @@ class OptimizerConfig:
     epsilon: float = 1e-6
     global_clipnorm: Optional[float] = 1.0
     gradient_accumulation_steps: int = 1
+    d_model: Optional[int] = None
 
     def __post_init__(self):
-        if self.decay not in ("linear", "polynomial", "constant"):
-            raise ValueError(
-                f"optimizer.decay must be linear, polynomial or constant. Received: {self.decay!r}")
+        if self.decay not in ("linear", "polynomial", "constant", "inverse_sqrt"):
+            raise ValueError("optimizer.decay must be linear, polynomial, constant or "
+                             f"inverse_sqrt. Received: {self.decay!r}")
+        if self.decay == "inverse_sqrt" and (self.d_model is None or self.warmup_steps is None):
+            raise ValueError("optimizer.decay=inverse_sqrt needs optimizer.d_model and "
+                             "optimizer.warmup_steps.")
         if not 0.0 <= self.warmup_fraction < 1.0:
             raise ValueError(
                 f"optimizer.warmup_fraction must be in [0, 1). Received: {self.warmup_fraction!r}")
@@ -60,6 +68,9 @@ class OptimizerConfig:
 
 def learning_rate_schedule(config, total_steps):
     """The schedule for `total_steps` optimizer updates."""
+    if config.decay == "inverse_sqrt":
+        return InverseSquareRootSchedule(config.d_model, config.warmup_steps,
+                                         scale=config.learning_rate)
     if config.decay == "constant" and not (config.warmup_steps or config.warmup_fraction):
         return config.learning_rate
     warmup = (config.warmup_steps if config.warmup_steps is not None

@@ -187,23 +187,14 @@ class GPTCausalLM(Task):
     def _decode_function(self, sampling, num_beams, length_penalty, stop_token_ids):
         backbone = self.backbone
 
-        def step_fn(token_ids, cache, index):
-            hidden, cache = backbone.call_with_cache(token_ids, cache, index)
-            logits = backbone.token_embedding(hidden[:, -1:, :], reverse=True)[:, 0]
-            return logits, cache
-
         def decode(buffer, prompt_lengths, end_indices, seed):
             batch, length = ops.shape(buffer)[0], ops.shape(buffer)[1]
             cache = ops.zeros(backbone.cache_shape(batch, length), dtype=backbone.compute_dtype)
-            # Prefill every position at once; the loop rewrites positions from
-            # the shortest prompt on, before anything attends to them.
-            _, cache = backbone.call_with_cache(buffer, cache, 0)
-            if num_beams > 1:
-                beams, _ = decoding.beam_search(step_fn, buffer, prompt_lengths, end_indices,
-                                                cache, num_beams, length_penalty, stop_token_ids)
-                return beams
-            return decoding.sample(step_fn, buffer, prompt_lengths, end_indices, cache,
-                                   sampling, seed, stop_token_ids)
+            return decoding.generate(
+                backbone.call_with_cache,
+                lambda hidden: backbone.token_embedding(hidden, reverse=True),
+                cache, buffer, prompt_lengths, end_indices, sampling, seed,
+                num_beams, length_penalty, stop_token_ids)
 
         return decode
 

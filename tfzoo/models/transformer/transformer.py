@@ -1,0 +1,231 @@
+"""The Transformer (Vaswani et al. 2017): an encoder-decoder for sequence transduction."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from tfzoo.generation import decoding
+from tfzoo.generation.compile import compile_with_model
+from tfzoo.generation.sampling import SamplingConfig
+from tfzoo.layers import TokenAndPositionEmbedding, TransformerDecoderBlock, TransformerEncoderBlock
+from tfzoo.layers.utils import check_positive_int
+from tfzoo.models.backbone import Backbone
+
+_BUCKET = 32  # source and target buffers are padded to a multiple: few recompilations
+
+
+@keras.saving.register_keras_serializable(package="tfzoo")
+class Transformer(Backbone):
+    """Encoder-decoder Transformer with sinusoidal positions (paper, section 3).
+
+    N encoder blocks (self-attention + feed-forward) and N decoder blocks
+    (causal self-attention, cross-attention to the encoder output,
+    feed-forward), each sublayer wrapped in dropout, a residual connection and
+    LayerNorm (post-LN, section 3.1 and 5.4). Embeddings are multiplied by
+    sqrt(D) and added to sinusoidal position encodings (3.4-3.5). With
+    `share_embeddings` the source and target share one embedding matrix, also
+    used, transposed, as the output projection (3.4); otherwise the output
+    projection is tied to the target embedding.
+
+    Inputs: `encoder_input_word_ids`, `encoder_input_mask`,
+    `decoder_input_word_ids`, `decoder_input_mask`, int32 [B, S] and [B, T].
+    Output: logits [B, T, V] over the target vocabulary.
+
+    Args:
+        vocabulary_size: int, target vocabulary (and source, when shared).
+        num_layers: int, N. Defaults to 6.
+        num_heads: int, h. Defaults to 8.
+        hidden_dim: int, d_model. Defaults to 512.
+        intermediate_dim: int, d_ff. Defaults to 2048.
+        max_sequence_length: int, longest source or target (positions are
+            computed, this bounds generation). Defaults to 256.
+        source_vocabulary_size: int, when the source has its own vocabulary;
+            None shares the target's (required by `share_embeddings`).
+        share_embeddings: bool, one embedding matrix for source and target.
+        dropout: float, P_drop. Defaults to 0.1.
+        activation: feed-forward activation. Defaults to "relu" (the paper's).
+        layer_norm_epsilon: float. Defaults to 1e-6.
+        **kwargs: `name`, `dtype`, `trainable`.
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        num_layers=6,
+        num_heads=8,
+        hidden_dim=512,
+        intermediate_dim=2048,
+        max_sequence_length=256,
+        source_vocabulary_size=None,
+        share_embeddings=True,
+        dropout=0.1,
+        activation="relu",
+        layer_norm_epsilon=1e-6,
+        **kwargs,
+    ):
+        check_positive_int("num_layers", num_layers)
+        if hidden_dim % num_heads:
+            raise ValueError(
+                f"hidden_dim ({hidden_dim}) must be divisible by num_heads ({num_heads}).")
+        if share_embeddings and source_vocabulary_size not in (None, vocabulary_size):
+            raise ValueError(
+                "share_embeddings needs one vocabulary; received source_vocabulary_size="
+                f"{source_vocabulary_size} and vocabulary_size={vocabulary_size}.")
+        dtype = kwargs.pop("dtype", None)
+
+        def embedding(vocabulary, name):
+            # N(0, d^-1/2): with the sqrt(d) scale, embeddings start at unit size.
+            return TokenAndPositionEmbedding(
+                vocabulary, max_sequence_length, hidden_dim, position_encoding="sinusoidal",
+                scale_embeddings=True, dropout=dropout,
+                embeddings_initializer=keras.initializers.RandomNormal(stddev=hidden_dim**-0.5),
+                dtype=dtype, name=name)
+
+        # === Layers ===
+        self.target_embedding = embedding(vocabulary_size, "target_embedding")
+        self.source_embedding = (self.target_embedding if share_embeddings else
+                                 embedding(source_vocabulary_size or vocabulary_size,
+                                           "source_embedding"))
+        block_args = dict(num_heads=num_heads, intermediate_dim=intermediate_dim, dropout=dropout,
+                          activation=activation, layer_norm_epsilon=layer_norm_epsilon,
+                          dtype=dtype)
+        self.encoder_blocks = [TransformerEncoderBlock(**block_args, name=f"encoder_layer_{i}")
+                               for i in range(num_layers)]
+        self.decoder_blocks = [TransformerDecoderBlock(**block_args, name=f"decoder_layer_{i}")
+                               for i in range(num_layers)]
+
+        # === Functional graph ===
+        inputs = {
+            name: keras.Input((None,), dtype="int32", name=name)
+            for name in ("encoder_input_word_ids", "encoder_input_mask",
+                         "decoder_input_word_ids", "decoder_input_mask")
+        }
+        encoded = self._encode(inputs["encoder_input_word_ids"], inputs["encoder_input_mask"])
+        x = self.target_embedding(inputs["decoder_input_word_ids"])  # (B, T, D)
+        for block in self.decoder_blocks:
+            x = block(x, encoded, decoder_padding_mask=inputs["decoder_input_mask"],
+                      encoder_padding_mask=inputs["encoder_input_mask"])
+        logits = self.target_embedding.token_embedding(x, reverse=True)  # (B, T, V)
+        super().__init__(inputs=inputs, outputs=logits, dtype=dtype, **kwargs)
+
+        # === Config ===
+        self.vocabulary_size = vocabulary_size
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.hidden_dim = hidden_dim
+        self.intermediate_dim = intermediate_dim
+        self.max_sequence_length = max_sequence_length
+        self.source_vocabulary_size = source_vocabulary_size
+        self.share_embeddings = share_embeddings
+        self.dropout = dropout
+        self.activation = activation
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self._generate_functions = {}
+
+    def _encode(self, word_ids, mask, training=None):
+        x = self.source_embedding(word_ids, training=training)  # (B, S, D)
+        for block in self.encoder_blocks:
+            x = block(x, padding_mask=mask, training=training)
+        return x
+
+    # === Incremental decoding ===
+    def _initial_cache(self, source_ids, source_mask, target_length):
+        """Encodes the source once; cross-attention keys/values computed once."""
+        encoded = self._encode(source_ids, source_mask)  # (B, S, D)
+        batch, source_length = ops.shape(source_ids)[0], ops.shape(source_ids)[1]
+        head_dim = self.hidden_dim // self.num_heads
+        cross = []
+        for block in self.decoder_blocks:
+            empty = ops.zeros((batch, 2, source_length, self.num_heads, head_dim),
+                              dtype=self.compute_dtype)
+            _, filled = block.cross_attention(encoded[:, :1], encoded, cache=empty,
+                                              cache_update_index=0)
+            cross.append(filled)
+        return {
+            "self": ops.zeros((batch, self.num_layers, 2, target_length, self.num_heads,
+                               head_dim), dtype=self.compute_dtype),
+            "cross": ops.stack(cross, axis=1),  # (B, L, 2, S, H, K)
+            "source_mask": source_mask,
+        }
+
+    def _decode_with_cache(self, token_ids, cache, index):
+        x = self.target_embedding(token_ids, start_index=index)
+        self_caches = []
+        for i, block in enumerate(self.decoder_blocks):
+            x, self_cache, _ = block(
+                x, encoder_padding_mask=cache["source_mask"],
+                self_attention_cache=cache["self"][:, i],
+                self_attention_cache_update_index=index,
+                cross_attention_cache=cache["cross"][:, i])
+            self_caches.append(self_cache)
+        return x, dict(cache, self=ops.stack(self_caches, axis=1))
+
+    def generate(self, source_ids, start_token_id, end_token_id, max_length=None,
+                 num_beams=1, length_penalty=0.6, greedy=True, temperature=1.0, top_k=0,
+                 top_p=1.0, seed=None):
+        """Target token ids for each source sequence.
+
+        Args:
+            source_ids: list of int lists (ragged) or a padded int array (0 = pad).
+            start_token_id: the decoder's first input.
+            end_token_id: decoding of a row stops after it.
+            max_length: target length limit, the start token included;
+                defaults to source length + 50, capped by max_sequence_length
+                (the paper's rule, section 6.1).
+            num_beams: > 1 for beam search with GNMT length penalty alpha
+                `length_penalty` (the paper: beam 4, alpha 0.6).
+            greedy, temperature, top_k, top_p, seed: sampling when greedy=False.
+
+        Returns:
+            list of int lists: the target tokens after the start token, up to
+            and including the end token when one was produced.
+        """
+        rows = [list(map(int, [t for t in ids if t != 0])) if not isinstance(ids, list) else ids
+                for ids in source_ids]
+        if not rows or any(len(r) == 0 for r in rows):
+            raise ValueError("Every source sequence needs at least one token.")
+        longest = max(len(r) for r in rows)
+        if longest > self.max_sequence_length:
+            raise ValueError(f"A source has {longest} tokens; max_sequence_length="
+                             f"{self.max_sequence_length}.")
+        source_width = min(int(np.ceil(longest / _BUCKET)) * _BUCKET, self.max_sequence_length)
+        source = np.zeros((len(rows), source_width), "int32")
+        for index, row in enumerate(rows):
+            source[index, :len(row)] = row
+        limit = max_length or min(longest + 50, self.max_sequence_length)
+        if limit > self.max_sequence_length:
+            raise ValueError(f"max_length={limit} exceeds max_sequence_length="
+                             f"{self.max_sequence_length}.")
+        target_width = min(int(np.ceil(limit / _BUCKET)) * _BUCKET, self.max_sequence_length)
+        buffer = np.zeros((len(rows), target_width), "int32")
+        buffer[:, 0] = start_token_id
+        prompt_lengths = np.ones(len(rows), "int32")
+        ends = np.full(len(rows), limit, "int32")
+
+        sampling = SamplingConfig(greedy=greedy, temperature=temperature, top_k=top_k,
+                                  top_p=top_p, seed=seed)
+        key = (sampling.greedy, sampling.temperature, sampling.top_k, sampling.top_p, num_beams,
+               length_penalty, end_token_id)
+        if key not in self._generate_functions:
+            def decode(source, buffer, prompt_lengths, end_indices, seed):
+                cache = self._initial_cache(source, ops.cast(ops.not_equal(source, 0), "int32"),
+                                            ops.shape(buffer)[1])
+                return decoding.generate(
+                    self._decode_with_cache,
+                    lambda hidden: self.target_embedding.token_embedding(hidden, reverse=True),
+                    cache, buffer, prompt_lengths, end_indices, sampling, seed,
+                    num_beams, length_penalty, (end_token_id,))
+
+            self._generate_functions[key] = compile_with_model(self, decode)
+        seed_value = np.int32(seed if seed is not None else np.random.randint(2**31 - 1))
+        outputs = np.asarray(ops.convert_to_numpy(self._generate_functions[key](
+            source, buffer, prompt_lengths, ends, seed_value)))
+        if num_beams > 1:
+            outputs = outputs[:, 0]
+        results = []
+        for row in outputs:
+            tokens = row[1:limit].tolist()
+            if end_token_id in tokens:
+                tokens = tokens[:tokens.index(end_token_id) + 1]
+            results.append(tokens)
+        return results
