@@ -57,3 +57,32 @@ def test_pretrain_names_a_bad_config_key(tmp_path):
                    "--model_dir", str(tmp_path), "--params_override=trainer.epoch=1")
     assert result.returncode != 0
     assert "Unknown config key(s) trainer.epoch" in result.stderr
+
+
+def test_build_vocab(tmp_path):
+    data = tmp_path / "pairs.tsv"
+    data.write_text("the cat sat\tle chat assis\nthe dog ran\tle chien courait\n" * 20)
+    output = tmp_path / "vocab.txt"
+    result = tfzoo("build-vocab", f"--vocab_input={data}", f"--vocab_output={output}",
+                   "--vocab_size=200")
+    assert result.returncode == 0, result.stderr[-3000:]
+    tokens = output.read_text().split("\n")
+    assert tokens[:5] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    assert {"cat", "chat", "chien"} <= set(tokens)
+
+
+def test_translation_train_then_predict_raw_text(tmp_path):
+    import json
+
+    common = ["--config", "configs/transformer/numbers_tiny.yaml",
+              "--model_dir", str(tmp_path / "run")]
+    result = tfzoo("train", *common, f"--export_dir={tmp_path / 'exports'}",
+                   "--params_override=trainer.epochs=1,trainer.steps_per_epoch=10,"
+                   "trainer.verbose=2,task.num_beams=2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "validation bleu:" in result.stdout
+    assert (tmp_path / "exports" / "numbers_tiny" / "1" / "saved_model.pb").is_file()
+    predicted = tfzoo("predict", *common, "--input", "4 7 2")
+    assert predicted.returncode == 0, predicted.stderr[-3000:]
+    output = json.loads(predicted.stdout[predicted.stdout.index("{"):])
+    assert isinstance(output["translation"], str)

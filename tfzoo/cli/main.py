@@ -12,6 +12,8 @@ Commands:
             tfzoo pretrain --config configs/bert/pretrain_tiny.yaml --model_dir runs/pt
   generate  Text from a GPT / GPT-2 checkpoint:
             tfzoo generate --model_path runs/gpt_tiny/final --prompt "The" --length 20
+  build-vocab  A WordPiece vocabulary from text files (for the Transformer):
+            tfzoo build-vocab --vocab_input train.tsv --vocab_output vocab.txt
 
 Run `tfzoo <command> --help` for a command's flags.
 """
@@ -23,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # noqa: E402
 
-from tfzoo.cli import demo, flags, generate, pretrain, train  # noqa: E402, F401 (flags: --config)
+from tfzoo.cli import build_vocab, demo, flags, generate, pretrain, train  # noqa: E402, F401
 
 COMMANDS = {
     "demo": demo.main,
@@ -33,6 +35,7 @@ COMMANDS = {
     "predict": train.predict_main,
     "pretrain": pretrain.main,
     "generate": generate.main,
+    "build-vocab": build_vocab.main,
 }
 
 

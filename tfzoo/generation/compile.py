@@ -28,3 +28,20 @@ def compile_with_model(model, fn):
         compiled = jax.jit(stateless)
         return lambda *args: compiled([v.value for v in variables], *args)
     return fn
+
+
+class FunctionCache:
+    """Compiled functions by key, kept out of TensorFlow's object tracking.
+
+    A dict assigned to a model attribute is tracked as model state, and a
+    SavedModel export then tries (and fails) to save functions keyed by tuples.
+    """
+
+    def __init__(self):
+        self._functions = {}
+
+    def get(self, key, build):
+        """The function for `key`, built with `build()` the first time."""
+        if key not in self._functions:
+            self._functions[key] = build()
+        return self._functions[key]

@@ -8,6 +8,8 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from tfzoo.export.saved_model import ServingSignature
+from tfzoo.generation.sampling import SamplingConfig
 from tfzoo.models.registry import build_backbone
 from tfzoo.preprocessing import BertPreprocessor
 from tfzoo.tasks.base import TrainingTask
@@ -215,6 +217,29 @@ class TranslationTask(TrainingTask):
         bleu.update_state([[r] for r in references], hypotheses)
         exact = float(np.mean([h == r for h, r in zip(hypotheses, references)]))
         return {"bleu": float(bleu.result()), "exact_match": exact, "examples": len(sources)}
+
+    def serving_signature(self, model, preprocessor=None):
+        """Raw source text in; its translation (beam search) and target ids out."""
+        preprocessor = preprocessor or self.build_preprocessor()
+        special = preprocessor.get_special_tokens_dict()
+        start, end = special["start_of_sequence_id"], special["end_of_segment_id"]
+        length = model.max_sequence_length
+        decode = model.decode_function(SamplingConfig(), self.config.num_beams,
+                                       self.config.length_penalty, end)
+
+        def serve(inputs):
+            pieces = preprocessor.tokenize(inputs["source"]).merge_dims(1, 2)[:, :length - 1]
+            rows = pieces.nrows()
+            source = tf.concat([pieces, tf.RaggedTensor.from_tensor(tf.fill([rows, 1], end))], 1)
+            source = source.to_tensor(default_value=0, shape=[None, length])
+            buffer = tf.pad(tf.fill([rows, 1], start), [[0, 0], [0, length - 1]])
+            ones = tf.ones([rows], tf.int32)
+            targets = decode(source, buffer, ones, ones * length, tf.constant(0))
+            return {"translation": preprocessor.detokenize(targets[:, 1:]),
+                    "token_ids": targets}
+
+        return ServingSignature(inputs={"source": tf.TensorSpec([None], tf.string, name="source")},
+                                fn=serve, resources=(preprocessor,))
 
 
 def translate(model, texts, preprocessor, num_beams=4, length_penalty=0.6, batch_size=64,

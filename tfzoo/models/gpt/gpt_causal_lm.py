@@ -8,7 +8,7 @@ from keras import ops
 
 from tfzoo.checkpoints.pretrained import detect_format
 from tfzoo.generation import decoding
-from tfzoo.generation.compile import compile_with_model
+from tfzoo.generation.compile import FunctionCache, compile_with_model
 from tfzoo.generation.sampling import SamplingConfig
 from tfzoo.models.gpt.gpt_backbone import GPTBackbone
 from tfzoo.models.metrics import Perplexity
@@ -42,7 +42,7 @@ class GPTCausalLM(Task):
         logits = backbone.token_embedding(hidden, reverse=True)  # (B, T, V)
         super().__init__(backbone=backbone, inputs=inputs, outputs=logits, **kwargs)
         self.tokenizer = tokenizer
-        self._generate_functions = {}
+        self._generate_functions = FunctionCache()
 
     def default_loss(self):
         return keras.losses.SparseCategoricalCrossentropy(
@@ -134,11 +134,9 @@ class GPTCausalLM(Task):
 
         key = (sampling.greedy, sampling.temperature, sampling.top_k, sampling.top_p,
                num_beams, length_penalty, stop_token_ids)
-        if key not in self._generate_functions:
-            self._generate_functions[key] = compile_with_model(
-                self, self._decode_function(sampling, num_beams, length_penalty, stop_token_ids))
-        outputs = self._generate_functions[key](buffer, lengths, ends.astype("int32"),
-                                                seed_value)
+        function = self._generate_functions.get(key, lambda: compile_with_model(
+            self, self._decode_function(sampling, num_beams, length_penalty, stop_token_ids)))
+        outputs = function(buffer, lengths, ends.astype("int32"), seed_value)
         outputs = np.asarray(ops.convert_to_numpy(outputs))
         if num_beams > 1:
             outputs = outputs[:, :num_return_sequences].reshape(-1, buffer_length)

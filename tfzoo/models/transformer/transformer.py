@@ -5,7 +5,7 @@ import numpy as np
 from keras import ops
 
 from tfzoo.generation import decoding
-from tfzoo.generation.compile import compile_with_model
+from tfzoo.generation.compile import FunctionCache, compile_with_model
 from tfzoo.generation.sampling import SamplingConfig
 from tfzoo.layers import TokenAndPositionEmbedding, TransformerDecoderBlock, TransformerEncoderBlock
 from tfzoo.layers.utils import check_positive_int
@@ -120,7 +120,7 @@ class Transformer(Backbone):
         self.dropout = dropout
         self.activation = activation
         self.layer_norm_epsilon = layer_norm_epsilon
-        self._generate_functions = {}
+        self._generate_functions = FunctionCache()
 
     def _encode(self, word_ids, mask, training=None):
         x = self.source_embedding(word_ids, training=training)  # (B, S, D)
@@ -159,6 +159,24 @@ class Transformer(Backbone):
                 cross_attention_cache=cache["cross"][:, i])
             self_caches.append(self_cache)
         return x, dict(cache, self=ops.stack(self_caches, axis=1))
+
+    def decode_function(self, sampling, num_beams, length_penalty, end_token_id):
+        """`decode(source [B, S], buffer [B, L], prompt_lengths, end_indices, seed)`:
+        target buffers ([B, L], or the best beam with beam search), from padded
+        source ids (0 = padding). Plain keras.ops: `generate` compiles it, the
+        SavedModel export traces it."""
+
+        def decode(source, buffer, prompt_lengths, end_indices, seed):
+            cache = self._initial_cache(source, ops.cast(ops.not_equal(source, 0), "int32"),
+                                        ops.shape(buffer)[1])
+            outputs = decoding.generate(
+                self._decode_with_cache,
+                lambda hidden: self.target_embedding.token_embedding(hidden, reverse=True),
+                cache, buffer, prompt_lengths, end_indices, sampling, seed,
+                num_beams, length_penalty, (end_token_id,))
+            return outputs[:, 0] if num_beams > 1 else outputs
+
+        return decode
 
     def generate(self, source_ids, start_token_id, end_token_id, max_length=None,
                  num_beams=1, length_penalty=0.6, greedy=True, temperature=1.0, top_k=0,
@@ -206,22 +224,11 @@ class Transformer(Backbone):
                                   top_p=top_p, seed=seed)
         key = (sampling.greedy, sampling.temperature, sampling.top_k, sampling.top_p, num_beams,
                length_penalty, end_token_id)
-        if key not in self._generate_functions:
-            def decode(source, buffer, prompt_lengths, end_indices, seed):
-                cache = self._initial_cache(source, ops.cast(ops.not_equal(source, 0), "int32"),
-                                            ops.shape(buffer)[1])
-                return decoding.generate(
-                    self._decode_with_cache,
-                    lambda hidden: self.target_embedding.token_embedding(hidden, reverse=True),
-                    cache, buffer, prompt_lengths, end_indices, sampling, seed,
-                    num_beams, length_penalty, (end_token_id,))
-
-            self._generate_functions[key] = compile_with_model(self, decode)
+        function = self._generate_functions.get(key, lambda: compile_with_model(
+            self, self.decode_function(sampling, num_beams, length_penalty, end_token_id)))
         seed_value = np.int32(seed if seed is not None else np.random.randint(2**31 - 1))
-        outputs = np.asarray(ops.convert_to_numpy(self._generate_functions[key](
+        outputs = np.asarray(ops.convert_to_numpy(function(
             source, buffer, prompt_lengths, ends, seed_value)))
-        if num_beams > 1:
-            outputs = outputs[:, 0]
         results = []
         for row in outputs:
             tokens = row[1:limit].tolist()
