@@ -12,7 +12,7 @@ Unknown keys and bad values raise ValueError naming the dotted key.
 """
 
 import dataclasses
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from tfzoo.config import apply_overrides, from_dict, load_yaml
 from tfzoo.config.paths import resolve_paths
@@ -59,6 +59,9 @@ class TrainerConfig:
             checkpoint_monitor before stopping; None never stops early.
         tensorboard: write TensorBoard logs under model_dir/logs.
         verbose: Keras progress output: 1 progress bar, 2 one line per epoch.
+        checkpoint_every_steps: with the custom loop (multi-worker and
+            parameter-server strategies), save a checkpoint every N steps as
+            well as at each epoch end.
     """
 
     epochs: int = 3
@@ -71,6 +74,7 @@ class TrainerConfig:
     early_stopping_patience: Optional[int] = None
     tensorboard: bool = True
     verbose: int = 1
+    checkpoint_every_steps: Optional[int] = None
 
     def __post_init__(self):
         for name in ("epochs", "batch_size"):
@@ -87,7 +91,13 @@ class RuntimeConfig:
 
     Attributes:
         strategy: tf.distribute strategy name (default, one_device, mirrored,
-            multi_worker_mirrored, parameter_server, tpu).
+            multi_worker_mirrored, parameter_server, tpu); the multi-worker
+            ones read the cluster from TF_CONFIG.
+        devices: devices for one_device / mirrored (e.g. ["/gpu:0", "/gpu:1"]);
+            all local GPUs when null.
+        all_reduce: mirrored: nccl, hierarchical_copy, reduce_to_one;
+            multi_worker_mirrored: auto, ring, nccl.
+        tpu_address: the TPU to use with strategy tpu ("local" on a TPU VM).
         mixed_precision: None, "mixed_bfloat16" or "mixed_float16" (the
             latter with dynamic loss scaling).
         jit_compile: XLA-compile the train step.
@@ -95,11 +105,19 @@ class RuntimeConfig:
     """
 
     strategy: str = "default"
+    devices: Optional[List[str]] = None
+    all_reduce: Optional[str] = None
+    tpu_address: Optional[str] = None
     mixed_precision: Optional[str] = None
     jit_compile: bool = False
     seed: int = 0
 
     def __post_init__(self):
+        from tfzoo.distribute.strategies import STRATEGIES
+
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"runtime.strategy must be one of {list(STRATEGIES)}. Received: "
+                             f"{self.strategy!r}")
         if self.mixed_precision not in (None, "mixed_bfloat16", "mixed_float16"):
             raise ValueError(
                 "runtime.mixed_precision must be mixed_bfloat16, mixed_float16 or null. "

@@ -8,8 +8,10 @@ import keras
 import tensorflow as tf
 from absl import logging
 
+from tfzoo.distribute.strategies import FIT_STRATEGIES, get_strategy, is_chief, write_path
 from tfzoo.tasks import task_class
 from tfzoo.training.callbacks import build_callbacks
+from tfzoo.training.loop import Trainer
 from tfzoo.training.optimizers import build_optimizer
 
 
@@ -17,10 +19,8 @@ def set_up_runtime(runtime):
     """Seed and global dtype policy; returns the distribution strategy."""
     keras.utils.set_random_seed(runtime.seed)
     keras.config.set_dtype_policy(runtime.mixed_precision or "float32")
-    if runtime.strategy != "default":
-        raise ValueError(
-            f"runtime.strategy={runtime.strategy!r} is not available yet; use 'default'.")
-    return None
+    return get_strategy(runtime.strategy, devices=runtime.devices,
+                        all_reduce=runtime.all_reduce, tpu_address=runtime.tpu_address)
 
 
 def resumed_epoch(model_dir):
@@ -48,8 +48,15 @@ def train(experiment, model_dir, callbacks=()):
     """Trains `experiment` (an ExperimentConfig), writing everything to `model_dir`.
 
     A run killed part-way resumes when started again with the same
-    `model_dir`: from the last completed epoch (`BackupAndRestore`), on the
-    same data it would have read.
+    `model_dir`, on the same data it would have read: from the last completed
+    epoch (`BackupAndRestore`) with `model.fit`, from the last checkpoint with
+    the custom loop.
+
+    Under default, one_device and mirrored strategies this is Keras'
+    `model.fit`; under multi_worker_mirrored, parameter_server and tpu it is
+    `tfzoo.training.loop.Trainer`, with the same model, loss, optimizer and
+    metrics. Models, optimizers and metrics are created under the
+    strategy's scope; `trainer.batch_size` is the global batch.
 
     Args:
         experiment: `ExperimentConfig`.
@@ -60,7 +67,7 @@ def train(experiment, model_dir, callbacks=()):
         (model, summary dict, task).
     """
     os.makedirs(model_dir, exist_ok=True)
-    set_up_runtime(experiment.runtime)
+    strategy = set_up_runtime(experiment.runtime)
     trainer = experiment.trainer
     task = task_class(experiment.task.type)(experiment.task)
 
@@ -68,29 +75,24 @@ def train(experiment, model_dir, callbacks=()):
         trainer.batch_size, trainer.eval_batch_size or trainer.batch_size,
         seed=experiment.runtime.seed)
     steps_per_epoch = trainer.steps_per_epoch or batches_per_epoch
-    start_epoch = resumed_epoch(model_dir)
-    if start_epoch:
-        logging.info("Resuming %s from epoch %d", model_dir, start_epoch)
-    train_data = training_stream(epoch_dataset, batches_per_epoch, start_epoch * steps_per_epoch)
     total_steps = steps_per_epoch * trainer.epochs
-    logging.info("Training %s for %d epochs x %d steps (batch %d) into %s",
+    logging.info("Training %s for %d epochs x %d steps (global batch %d, %s strategy) into %s",
                  experiment.task.type, trainer.epochs, steps_per_epoch, trainer.batch_size,
-                 model_dir)
-
-    model = task.build_model()
-    model.compile(optimizer=build_optimizer(trainer.optimizer, total_steps),
-                  jit_compile=experiment.runtime.jit_compile, **task.compile_kwargs())
+                 experiment.runtime.strategy, model_dir)
+    with strategy.scope():
+        model = task.build_model()
+        optimizer = build_optimizer(trainer.optimizer, total_steps)
     started = time.time()
-    history = model.fit(
-        train_data,
-        epochs=trainer.epochs,
-        steps_per_epoch=steps_per_epoch,
-        validation_data=validation_data,
-        callbacks=build_callbacks(trainer, model_dir) + list(callbacks),
-        verbose=trainer.verbose,
-    )
+    if experiment.runtime.strategy in FIT_STRATEGIES:
+        history = _fit(model, optimizer, strategy, task, experiment, epoch_dataset,
+                       validation_data, batches_per_epoch, steps_per_epoch, model_dir,
+                       callbacks)
+    else:
+        history = _custom_loop(model, optimizer, strategy, task, experiment, epoch_dataset,
+                               validation_data, batches_per_epoch, steps_per_epoch, model_dir,
+                               callbacks)
     elapsed = time.time() - started
-    final_dir = os.path.join(model_dir, "final")
+    final_dir = write_path(os.path.join(model_dir, "final"), strategy)
     model.save_pretrained(final_dir)
     preprocessor = task.build_preprocessor()
     if preprocessor is not None:
@@ -101,8 +103,56 @@ def train(experiment, model_dir, callbacks=()):
         "epochs": trainer.epochs,
         "steps_per_epoch": steps_per_epoch,
         "train_seconds": round(elapsed, 1),
-        "history": {k: [float(v) for v in values] for k, values in history.history.items()},
+        "strategy": experiment.runtime.strategy,
+        "replicas": strategy.num_replicas_in_sync,
+        "history": {k: [float(v) for v in values] for k, values in history.items()},
     }
-    with open(os.path.join(model_dir, "train_summary.json"), "w") as f:
-        json.dump(summary, f, indent=2)
+    if is_chief(strategy):
+        with open(os.path.join(model_dir, "train_summary.json"), "w") as f:
+            json.dump(summary, f, indent=2)
     return model, summary, task
+
+
+def _fit(model, optimizer, strategy, task, experiment, epoch_dataset, validation_data,
+         batches_per_epoch, steps_per_epoch, model_dir, callbacks):
+    """Keras' model.fit, resumable through BackupAndRestore."""
+    trainer = experiment.trainer
+    start_epoch = resumed_epoch(model_dir)
+    if start_epoch:
+        logging.info("Resuming %s from epoch %d", model_dir, start_epoch)
+    train_data = training_stream(epoch_dataset, batches_per_epoch, start_epoch * steps_per_epoch)
+    with strategy.scope():
+        model.compile(optimizer=optimizer, jit_compile=experiment.runtime.jit_compile,
+                      **task.compile_kwargs())
+    history = model.fit(
+        train_data,
+        epochs=trainer.epochs,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=validation_data,
+        callbacks=build_callbacks(trainer, model_dir) + list(callbacks),
+        verbose=trainer.verbose,
+    )
+    return history.history
+
+
+def _custom_loop(model, optimizer, strategy, task, experiment, epoch_dataset, validation_data,
+                 batches_per_epoch, steps_per_epoch, model_dir, callbacks):
+    """tfzoo's Trainer: the strategies model.fit cannot run."""
+    trainer = experiment.trainer
+    compile_kwargs = task.compile_kwargs()
+    with strategy.scope():
+        loss = compile_kwargs.get("loss") or model.default_loss()
+        metrics = compile_kwargs.get("weighted_metrics")
+        if metrics is None:
+            metrics = model.default_metrics()
+        if keras.config.dtype_policy().name == "mixed_float16":
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    extra = [keras.callbacks.TerminateOnNaN()]
+    if trainer.tensorboard and is_chief(strategy):
+        extra.append(keras.callbacks.TensorBoard(os.path.join(model_dir, "logs")))
+    loop = Trainer(model, loss, optimizer, strategy, trainer.batch_size, model_dir,
+                   metrics=metrics, jit_compile=experiment.runtime.jit_compile,
+                   checkpoint_every=trainer.checkpoint_every_steps,
+                   callbacks=extra + list(callbacks))
+    return loop.fit(lambda start: training_stream(epoch_dataset, batches_per_epoch, start),
+                    trainer.epochs, steps_per_epoch, validation_data, verbose=trainer.verbose)
