@@ -23,6 +23,9 @@ def main():
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--checkpoint_every", type=int, default=0)
+    parser.add_argument("--loop", default="auto")
+    parser.add_argument("--mixed_precision", default=None)
+    parser.add_argument("--jit", action="store_true")
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -35,8 +38,6 @@ def main():
     import keras
     import numpy as np
 
-    from tests.reference_models import minilm_path
-    from tfzoo.training.config import experiment_from_dict
     from tfzoo.training.trainer import train
 
     class KillAt(keras.callbacks.Callback):
@@ -49,27 +50,10 @@ def main():
             if self.seen == self.step:
                 os.kill(os.getpid(), signal.SIGKILL)
 
-    runtime = {"strategy": args.strategy, "seed": 5}
-    if args.strategy == "mirrored":
-        runtime["devices"] = [f"/cpu:{i}" for i in range(args.logical_cpus)]
-    experiment = experiment_from_dict({
-        "task": {
-            "type": "sentence_classification",
-            "model": {"config": "configs/models/bert_tiny.yaml",
-                      "overrides": {"num_layers": 1, "hidden_dim": 16, "num_heads": 2,
-                                    "intermediate_dim": 32, "max_sequence_length": 32,
-                                    "dropout": 0.0}},
-            "vocabulary": minilm_path(),
-            "data": {"train": args.data_file, "validation": args.data_file,
-                     "text_columns": ["a", "b"], "label_column": "label"},
-            "seq_length": 16, "dropout": 0.0,
-        },
-        "trainer": {"epochs": args.epochs, "steps_per_epoch": args.steps, "batch_size": 8,
-                    "tensorboard": False, "verbose": 0,
-                    "checkpoint_every_steps": args.checkpoint_every or None,
-                    "optimizer": {"learning_rate": 1e-2}},
-        "runtime": runtime,
-    })
+    experiment = experiment_for(args.data_file, args.strategy, args.epochs, args.steps,
+                                args.checkpoint_every, args.logical_cpus,
+                                loop=args.loop, mixed_precision=args.mixed_precision,
+                                jit_compile=args.jit)
     callbacks = [KillAt(args.kill_at)] if args.kill_at else []
     model, summary, _ = train(experiment, args.model_dir, callbacks=callbacks)
     task_id = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {}).get("index", 0)
@@ -77,6 +61,36 @@ def main():
              *[keras.ops.convert_to_numpy(w.value) for w in model.weights])
     with open(os.path.join(args.model_dir, f"summary_{task_id}.json"), "w") as f:
         json.dump(summary, f)
+
+
+def experiment_for(data_file, strategy, epochs=2, steps=4, checkpoint_every=0, logical_cpus=1,
+                   loop="auto", mixed_precision=None, jit_compile=False):
+    """A tiny BERT pair classifier, no dropout (replicas would draw other masks)."""
+    from tests.reference_models import minilm_path
+    from tfzoo.training.config import experiment_from_dict
+
+    runtime = {"strategy": strategy, "seed": 5, "loop": loop,
+               "mixed_precision": mixed_precision, "jit_compile": jit_compile}
+    if strategy == "mirrored":
+        runtime["devices"] = [f"/cpu:{i}" for i in range(logical_cpus)]
+    return experiment_from_dict({
+        "task": {
+            "type": "sentence_classification",
+            "model": {"config": "configs/models/bert_tiny.yaml",
+                      "overrides": {"num_layers": 1, "hidden_dim": 16, "num_heads": 2,
+                                    "intermediate_dim": 32, "max_sequence_length": 32,
+                                    "dropout": 0.0}},
+            "vocabulary": minilm_path(),
+            "data": {"train": data_file, "validation": data_file,
+                     "text_columns": ["a", "b"], "label_column": "label"},
+            "seq_length": 16, "dropout": 0.0,
+        },
+        "trainer": {"epochs": epochs, "steps_per_epoch": steps, "batch_size": 8,
+                    "tensorboard": False, "verbose": 0,
+                    "checkpoint_every_steps": checkpoint_every or None,
+                    "optimizer": {"learning_rate": 1e-2}},
+        "runtime": runtime,
+    })
 
 
 if __name__ == "__main__":

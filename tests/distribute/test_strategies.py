@@ -119,3 +119,38 @@ def test_killed_worker_restarts_and_the_job_resumes(tmp_path, data, single_devic
     # Resumed at step 4 (the last checkpoint): epoch 2 only, 4 steps, none lost or repeated.
     assert len(summary["history"]["loss"]) == 1
     assert_same_weights(weights(tmp_path, 0), single_device)
+
+
+def test_parameter_server_in_process_cluster_lowers_the_loss(tmp_path, data):
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.distribute.ps_job", str(tmp_path), str(data)],
+        capture_output=True, text=True, timeout=600,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    assert result.returncode == 0, result.stderr[-4000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    losses = summary["history"]["loss"]
+    assert summary["strategy"] == "parameter_server"
+    assert losses[-1] < losses[0], losses
+
+
+def test_custom_loop_equals_fit_on_one_device(tmp_path, data, single_device):
+    job(tmp_path, data, "default", "--loop", "custom")
+    assert_same_weights(weights(tmp_path), single_device)
+
+
+# XLA under mirrored cannot run on logical CPU devices (they share one XLA
+# device: "variable on a different device", a known XLA limitation); on GPUs
+# it does. XLA is covered on one device per process with both loops.
+@pytest.mark.parametrize("strategy, loop, precision, jit", [
+    ("mirrored", "fit", "mixed_bfloat16", False),
+    ("mirrored", "custom", "mixed_float16", False),
+    ("default", "custom", "mixed_bfloat16", True),
+    ("default", "fit", "mixed_float16", True),
+])
+def test_mixed_precision_and_xla(tmp_path, data, single_device, strategy, loop, precision, jit):
+    job(tmp_path, data, strategy, "--logical_cpus", 2, "--loop", loop,
+        "--mixed_precision", precision, *(["--jit"] if jit else []))
+    summary = json.loads((tmp_path / "summary_0.json").read_text())
+    assert all(np.isfinite(summary["history"]["loss"]))
+    # Low precision, same training: close to the float32 one-device weights.
+    assert_same_weights(weights(tmp_path), single_device, atol=3e-2)

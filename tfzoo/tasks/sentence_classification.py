@@ -183,12 +183,13 @@ class SentenceClassificationTask(TrainingTask):
         train = self.examples("train")
         validation = self.examples("validation")
 
-        train_tensors = self._tensors(train)
+        # Tokenized and packed once: epochs only gather, and the data graph holds
+        # no tokenizer resources (parameter-server workers cannot reach them).
+        texts, labels = self._tensors(train)
+        train_tensors = (preprocessor(list(texts)), labels)
 
         def epoch_dataset(epoch):
-            batches = shuffled_batches(train_tensors, batch_size, seed, epoch)
-            return batches.map(lambda t, y: (preprocessor(list(t)), y),
-                               num_parallel_calls=tf.data.AUTOTUNE)
+            return shuffled_batches(train_tensors, batch_size, seed, epoch)
 
         validation_dataset = None
         if validation is not None:
@@ -215,8 +216,30 @@ class SentenceClassificationTask(TrainingTask):
         results["examples"] = int(len(labels))
         return results
 
+    def serving_input_names(self):
+        return self.config.input_names
+
+    def serving_examples(self, count=3):
+        """A few raw inputs (input name -> texts) for TF Serving warmup
+        requests: the first rows of the local validation (or training) file,
+        or fixed sentences when the data comes from TFDS."""
+        data = self.config.data
+        names = self.config.input_names
+        path = data.validation or data.train
+        if data.tfds_name is None and path is not None:
+            columns = read_columns(path, list(data.text_columns), data.format)
+            return {name: [str(v) for v in columns[column][:count]]
+                    for name, column in zip(names, data.text_columns)}
+        texts = ["The committee approved the plan on Monday.", "Is it going to rain?",
+                 "Shares rose 3 percent in May."]
+        return {name: texts[:count] for name in names}
+
     def serving_signature(self, model, preprocessor=None):
-        """Raw sentences in; logits, probabilities, class id and label out."""
+        """Raw sentences in; logits, probabilities, class id and label out.
+
+        Over-long texts are trimmed round-robin to `seq_length` (not an
+        error); bytes that are not UTF-8 are replaced (see BertPreprocessor);
+        an empty string is a valid, empty segment."""
         preprocessor = preprocessor or self.build_preprocessor()
         names = self.config.input_names
         label_names = tf.constant(self.config.label_names or self.config.labels or ["score"])
@@ -238,4 +261,5 @@ class SentenceClassificationTask(TrainingTask):
             inputs={n: tf.TensorSpec([None], tf.string, name=n) for n in names},
             fn=serve,
             resources=(preprocessor,),
+            examples=self.serving_examples(),
         )

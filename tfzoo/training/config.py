@@ -98,6 +98,8 @@ class RuntimeConfig:
         all_reduce: mirrored: nccl, hierarchical_copy, reduce_to_one;
             multi_worker_mirrored: auto, ring, nccl.
         tpu_address: the TPU to use with strategy tpu ("local" on a TPU VM).
+        loop: "auto" (Keras' model.fit where it works: default, one_device,
+            mirrored; tfzoo's custom loop otherwise), "fit" or "custom".
         mixed_precision: None, "mixed_bfloat16" or "mixed_float16" (the
             latter with dynamic loss scaling).
         jit_compile: XLA-compile the train step.
@@ -108,6 +110,7 @@ class RuntimeConfig:
     devices: Optional[List[str]] = None
     all_reduce: Optional[str] = None
     tpu_address: Optional[str] = None
+    loop: str = "auto"
     mixed_precision: Optional[str] = None
     jit_compile: bool = False
     seed: int = 0
@@ -115,6 +118,11 @@ class RuntimeConfig:
     def __post_init__(self):
         from tfzoo.distribute.strategies import STRATEGIES
 
+        if self.loop not in ("auto", "fit", "custom"):
+            raise ValueError(f"runtime.loop must be auto, fit or custom. Received: {self.loop!r}")
+        if self.loop == "fit" and self.strategy not in ("default", "one_device", "mirrored"):
+            raise ValueError(f"Keras' model.fit cannot train under the {self.strategy} strategy "
+                             "(keras#20585); use runtime.loop auto or custom.")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"runtime.strategy must be one of {list(STRATEGIES)}. Received: "
                              f"{self.strategy!r}")

@@ -70,6 +70,9 @@ class Trainer:
             strategy, tf.distribute.experimental.ParameterServerStrategy)
         with strategy.scope():
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+            # Slots now, not lazily inside the first distributed step (a cond
+            # in the replica context cannot create mirrored variables).
+            optimizer.build(model.trainable_variables)
         checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=self.step)
         directory = write_path(os.path.join(model_dir, "checkpoints"), strategy)
         self.manager = tf.train.CheckpointManager(checkpoint, directory, max_to_keep=3)
@@ -138,7 +141,8 @@ class Trainer:
         return loss
 
     def _distributed(self, replica_fn):
-        replica_fn = tf.function(replica_fn, jit_compile=self.jit_compile)
+        if self.jit_compile:
+            replica_fn = tf.function(replica_fn, jit_compile=True)
 
         @tf.function
         def step(iterator):
@@ -148,18 +152,20 @@ class Trainer:
         return step
 
     # === Input ===
-    def distribute(self, global_batches):
-        """Per-replica slices of `global_batches`, for `strategy.run`.
+    def distribute(self, make_global_batches):
+        """Per-replica slices of global batches, for `strategy.run`.
 
-        Every input pipeline builds all global batches and keeps, in order, the
-        slices of its own replicas. Batches smaller than the global batch size
-        (an epoch's last one) are skipped.
+        Every input pipeline builds all global batches with
+        `make_global_batches()` (inside the pipeline function: parameter-server
+        workers build their own) and keeps, in order, the slices of its own
+        replicas. Batches smaller than the global batch size (an epoch's last
+        one) are skipped.
         """
         size = self.global_batch_size
-        complete = global_batches.filter(
-            lambda *batch: tf.shape(tf.nest.flatten(batch)[0])[0] == size)
 
         def dataset_fn(context):
+            complete = make_global_batches().filter(
+                lambda *batch: tf.shape(tf.nest.flatten(batch)[0])[0] == size)
             per_replica = context.get_per_replica_batch_size(size)
             local = context.num_replicas_in_sync // context.num_input_pipelines
             first = context.input_pipeline_id * local
@@ -174,7 +180,8 @@ class Trainer:
             return complete.flat_map(slices).prefetch(tf.data.AUTOTUNE)
 
         if self.parameter_server:
-            return dataset_fn
+            # Built on each worker by the coordinator.
+            return lambda: self.strategy.distribute_datasets_from_function(dataset_fn)
         return self.strategy.distribute_datasets_from_function(dataset_fn)
 
     # === The loop ===
@@ -199,10 +206,11 @@ class Trainer:
         eval_step = self._distributed(self._eval_replica_step)
         if self.parameter_server:
             coordinator = tf.distribute.experimental.coordinator.ClusterCoordinator(self.strategy)
-            dataset = coordinator.create_per_worker_dataset(self.distribute(stream_fn(start)))
+            dataset = coordinator.create_per_worker_dataset(
+                self.distribute(lambda: stream_fn(start)))
             iterator = iter(dataset)
         else:
-            iterator = iter(self.distribute(stream_fn(start)))
+            iterator = iter(self.distribute(lambda: stream_fn(start)))
 
         callbacks.on_train_begin()
         self.model.stop_training = False
@@ -248,7 +256,7 @@ class Trainer:
         eval_step = eval_step or self._distributed(self._eval_replica_step)
         for metric in keras.tree.flatten(self.metrics):
             metric.reset_state()
-        distributed = self.distribute(validation_data)
+        distributed = self.distribute(lambda: validation_data)
         iterator, losses = iter(distributed), []
         while True:
             try:

@@ -83,7 +83,10 @@ def train(experiment, model_dir, callbacks=()):
         model = task.build_model()
         optimizer = build_optimizer(trainer.optimizer, total_steps)
     started = time.time()
-    if experiment.runtime.strategy in FIT_STRATEGIES:
+    runtime = experiment.runtime
+    use_fit = runtime.loop == "fit" or (runtime.loop == "auto"
+                                         and runtime.strategy in FIT_STRATEGIES)
+    if use_fit:
         history = _fit(model, optimizer, strategy, task, experiment, epoch_dataset,
                        validation_data, batches_per_epoch, steps_per_epoch, model_dir,
                        callbacks)
