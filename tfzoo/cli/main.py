@@ -7,7 +7,9 @@ Commands:
             tfzoo train --config configs/bert/glue_mrpc.yaml --model_dir runs/mrpc
   evaluate  The task's metrics for the model in --model_dir.
   export    A versioned SavedModel (<export_dir>/<name>/<version>) from --model_dir.
-  predict   Raw text through the model in --model_dir: --input=... per text column.
+  predict   Raw text through the model in --model_dir: --input=... per text column;
+            or through a TF Serving model server: --server=HOST:PORT --model=NAME
+            [--protocol=grpc] (docs/serving.md).
   pretrain  Masked-LM (+ next-sentence) pretraining:
             tfzoo pretrain --config configs/bert/pretrain_tiny.yaml --model_dir runs/pt
   generate  Text from a GPT / GPT-2 checkpoint:

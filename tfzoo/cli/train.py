@@ -4,7 +4,8 @@ train:    fit (progress bar, checkpoints, resume), then evaluate on the
           validation data and export a SavedModel for TF Serving.
 evaluate: the task's metrics for the model in --model_dir.
 export:   a versioned SavedModel (saved_models/<name>/<version>) from --model_dir.
-predict:  raw text through the model in --model_dir (--input, repeated per column).
+predict:  raw text through the model in --model_dir (--input, repeated per column),
+          or through a running TF Serving model server (--server, --model).
 """
 
 import json
@@ -12,6 +13,7 @@ import os
 
 from absl import flags
 
+from tfzoo.cli import serving_client
 from tfzoo.cli.flags import FLAGS, experiment_from_flags, require_model_dir
 
 flags.DEFINE_string("export_dir", "saved_models",
@@ -109,6 +111,8 @@ def export_main(argv):
 def predict_main(argv):
     import tensorflow as tf
 
+    if FLAGS.server:
+        return serving_client.predict_with_server()
     experiment = experiment_from_flags()
     task, model = _task_and_model(experiment)
     signature = task.serving_signature(model)

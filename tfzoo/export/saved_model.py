@@ -8,12 +8,17 @@ loader) and carries two signatures:
   tokenized inside the graph by the tracked preprocessor, and the task's
   outputs (e.g. logits, probabilities, class id and label);
 - `serve_tokens`: the model's own int32 token inputs and raw outputs.
+
+Beside the SavedModel it writes what TF Serving reads (`tfzoo.export.tf_serving`):
+warmup requests built from the signature's example inputs in
+`assets.extra/tf_serving_warmup_requests`, and, for the versioned layout
+`<base>/<model_name>/<version>`, `<base>/models.config` listing every model.
 """
 
 import dataclasses
 import os
 import re
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 import keras
 import tensorflow as tf
@@ -29,11 +34,14 @@ class ServingSignature:
         fn: maps a dict of those tensors to a dict of output tensors.
         resources: tf.Modules the function uses besides the model
             (preprocessors, lookup tables) so the archive saves them.
+        examples: input name -> a few raw example values (the same count
+            for every input), replayed as TF Serving warmup requests.
     """
 
     inputs: Dict[str, tf.TensorSpec]
     fn: Callable
     resources: tuple = ()
+    examples: Optional[Dict[str, list]] = None
 
 
 def _token_signature(model):
@@ -43,14 +51,76 @@ def _token_signature(model):
     return {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in inputs}
 
 
-def export_saved_model(model, export_dir, serving=None):
+def _token_examples(token_spec, length=8):
+    """One all-real-tokens example for the token signature: ids 0, masks 1."""
+    return {name: [[1 if "mask" in name else 0] * length] for name in token_spec}
+
+
+def _write_serving_files(export_dir, examples):
+    """Warmup requests from `examples` (if any), and models.config for the
+    versioned layout."""
+    from tfzoo.export import tf_serving
+
+    version_dir = os.path.normpath(export_dir)
+    model_name = os.path.basename(os.path.dirname(version_dir))
+    if examples:
+        tf_serving.write_warmup_requests(
+            export_dir, tf_serving.example_requests(model_name, examples))
+    else:
+        logging.warning("%s: the serving signature has no examples, so no warmup "
+                        "requests were written.", export_dir)
+    if os.path.basename(version_dir).isdigit():  # <base>/<model_name>/<version>
+        tf_serving.write_models_config(os.path.dirname(os.path.dirname(version_dir)))
+
+
+def _flat_outputs(outputs):
+    """Signature outputs are flat: a list output `name` becomes `name_0`, `name_1`, ..."""
+    flat = {}
+    for name, value in outputs.items():
+        if isinstance(value, (list, tuple)):
+            flat.update({f"{name}_{i}": item for i, item in enumerate(value)})
+        else:
+            flat[name] = value
+    return flat
+
+
+def _set_root_attributes(archive, attributes):
+    """Saves `attributes` on the SavedModel's root object, beside the signatures.
+
+    `ExportArchive` has no public API for children that are not signatures
+    (TF Hub's callable root, `.tokenize`); its root object is the trackable
+    `_tf_trackable` (Keras 3.15), which `write_out` saves.
+    """
+    root = getattr(archive, "_tf_trackable", None)
+    if root is None:
+        raise RuntimeError("This Keras version's ExportArchive has no `_tf_trackable` root, "
+                           "so attributes cannot be saved beside the signatures.")
+    for name, value in attributes.items():
+        if hasattr(root, name):
+            raise ValueError(f"The SavedModel root already has {name!r} (a signature or its "
+                             f"variable lists). Received attributes: {sorted(attributes)}")
+        setattr(root, name, value)
+
+
+def export_saved_model(model, export_dir, serving=None, attributes=None):
     """Exports `model` (and its `serving` signature) to `export_dir`.
 
+    Writes the SavedModel, its warmup requests (the serving signature's
+    `examples`, or one token example for the token signature) and, when
+    `export_dir` is `<base>/<model_name>/<version>`, regenerates
+    `<base>/models.config`.
+
     Args:
-        model: a built Keras model with dict inputs.
+        model: a built Keras model with dict inputs, or a `tf.Module` (e.g. a
+            preprocessor) exported with its `serving` signature alone.
         export_dir: target directory (created; must not hold a SavedModel).
         serving: optional `ServingSignature` for raw inputs. Without it,
-            `serving_default` is the token signature.
+            `serving_default` is the token signature, whose list outputs
+            (e.g. `encoder_outputs`) become `name_0`, `name_1`, ...
+        attributes: optional dict name -> tf.function, tf.Module, tf.Variable
+            or `tf.saved_model.Asset`, saved on the SavedModel's root beside
+            the signatures (APIs that are no signature, as in
+            `tfzoo.export.hub`).
 
     Returns:
         export_dir.
@@ -60,22 +130,30 @@ def export_saved_model(model, export_dir, serving=None):
                          f"(KERAS_BACKEND=tensorflow); running {keras.backend.backend()!r}.")
     if os.path.exists(os.path.join(export_dir, "saved_model.pb")):
         raise ValueError(f"{export_dir} already holds a SavedModel; export to a new version.")
+    is_keras = isinstance(model, keras.Model)
+    if not is_keras and serving is None:
+        raise ValueError(f"A {type(model).__name__} that is not a Keras model needs a "
+                         "`serving` signature to export; received serving=None.")
     archive = keras.export.ExportArchive()
     archive.track(model)
 
     def serve_tokens(inputs):
         outputs = model(inputs, training=False)
-        return outputs if isinstance(outputs, dict) else {"outputs": outputs}
+        return _flat_outputs(outputs) if isinstance(outputs, dict) else {"outputs": outputs}
 
-    token_spec = _token_signature(model)
+    token_spec = _token_signature(model) if is_keras else None
     if serving is not None:
         for resource in serving.resources:
             archive.track(resource)
         archive.add_endpoint("serving_default", serving.fn, input_signature=[serving.inputs])
-        archive.add_endpoint("serve_tokens", serve_tokens, input_signature=[token_spec])
+        if is_keras:
+            archive.add_endpoint("serve_tokens", serve_tokens, input_signature=[token_spec])
     else:
         archive.add_endpoint("serving_default", serve_tokens, input_signature=[token_spec])
+    _set_root_attributes(archive, attributes or {})
     archive.write_out(export_dir, verbose=False)
+    _write_serving_files(export_dir, _token_examples(token_spec) if serving is None
+                         else serving.examples)
     logging.info("Exported %s to %s", model.name, export_dir)
     return export_dir
 

@@ -14,6 +14,7 @@ import keras
 from keras import ops
 
 from tfzoo.generation.sampling import next_tokens
+from tfzoo.layers.utils import write_positions
 
 _NEG = -1e9
 
@@ -23,7 +24,7 @@ def _column(buffer, index):
 
 
 def _write_column(buffer, index, values):
-    return ops.slice_update(buffer, (0, index), ops.expand_dims(values, 1))
+    return write_positions(buffer, index, ops.expand_dims(values, 1))
 
 
 def _is_stop(tokens, stop_token_ids):

@@ -5,7 +5,7 @@ import math
 import keras
 from keras import ops
 
-from tfzoo.layers.utils import check_positive_int, check_rate
+from tfzoo.layers.utils import check_positive_int, check_rate, write_positions
 
 # Masked logits get this before the softmax (computed in float32): the same
 # value Keras' own Softmax uses, so fully masked rows come out uniform as there.
@@ -186,12 +186,13 @@ class MultiHeadAttention(keras.layers.Layer):
             if cache_update_index is None:
                 key, value = key_cache, value_cache
             else:
-                start = (0, cache_update_index, 0, 0)
-                key = ops.slice_update(
-                    key_cache, start, ops.cast(self.key_dense(key), key_cache.dtype)
+                key = write_positions(
+                    key_cache, cache_update_index,
+                    ops.cast(self.key_dense(key), key_cache.dtype)
                 )
-                value = ops.slice_update(
-                    value_cache, start, ops.cast(self.value_dense(value), value_cache.dtype)
+                value = write_positions(
+                    value_cache, cache_update_index,
+                    ops.cast(self.value_dense(value), value_cache.dtype)
                 )
             cache = ops.stack((key, value), axis=1)  # (B, 2, S, H, K)
 

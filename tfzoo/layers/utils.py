@@ -85,3 +85,28 @@ def merge_padding_and_attention_mask(padding_mask=None, attention_mask=None):
         attention_mask = ops.cast(attention_mask, "bool")
         mask = attention_mask if mask is None else ops.logical_and(mask, attention_mask)
     return mask
+
+
+def write_positions(inputs, index, updates):
+    """`inputs` [B, S, ...] with positions index ... index + t - 1 set to `updates` [B, t, ...].
+
+    `ops.slice_update(inputs, (0, index, 0, ...), updates)` computes the same,
+    but on the TensorFlow backend it becomes `XlaDynamicUpdateSlice`, an op
+    outside core TF that a graph run without XLA (a SavedModel in TF Serving,
+    tensorflow/serving#2217) executes only through XLA's on-demand compiler. A
+    scatter of whole rows (`TensorScatterUpdate` in TF) is core TF and still
+    compiles under XLA and JAX.
+
+    Args:
+        inputs: tensor [B, S, ...] (a key/value cache, a token buffer).
+        index: int scalar (tensor or Python int), the first position written;
+            index + t <= S (slice_update would clamp, a scatter does not).
+        updates: tensor [B, t, ...], the trailing dims those of `inputs`.
+    """
+    batch, steps = ops.shape(updates)[0], ops.shape(updates)[1]
+    rows = ops.tile(ops.expand_dims(ops.arange(batch, dtype="int32"), 1), (1, steps))
+    positions = ops.tile(ops.expand_dims(ops.arange(steps, dtype="int32"), 0), (batch, 1))
+    positions = positions + ops.cast(index, "int32")
+    indices = ops.reshape(ops.stack([rows, positions], axis=-1), (-1, 2))  # (B*t, 2)
+    flat = ops.reshape(updates, (-1,) + tuple(updates.shape[2:]))  # (B*t, ...)
+    return ops.scatter_update(inputs, indices, flat)

@@ -128,7 +128,13 @@ class _Tokenize(tf.Module):
         return strings
 
     def __call__(self, strings):
-        strings = self._normalize(_string_batch(strings))
+        # Bytes that are not UTF-8 (never in a Python str) become U+FFFD, as
+        # Python's decode(errors="replace") makes them, and cleaning then
+        # drops U+FFFD: b"caf\xc3 ok" tokenizes as "caf ok".
+        strings = tf.strings.unicode_transcode(
+            _string_batch(strings), "UTF-8", "UTF-8", errors="replace",
+            replace_control_characters=False)
+        strings = self._normalize(strings)
         words = text.regex_split(strings, _DELIMITERS, _PUNCTUATION)  # (B, (words))
         lengths = tf.strings.length(words.flat_values, unit="UTF8_CHAR")
         words = words.with_flat_values(
@@ -160,6 +166,9 @@ class BertPreprocessor(tf.Module):
       `BertTokenizerFast(..., split_special_tokens=True)`.
     - Pairs longer than `seq_length` are trimmed round-robin (TF Hub), not
       "longest_first" (transformers).
+    - Bytes that are not UTF-8 (a Python str never holds them) become
+      U+FFFD, which cleaning drops: the ids of the text decoded with
+      `errors="replace"`.
     - Unicode versions. transformers' tokenizers (0.23) classifies
       punctuation, control/format characters and nonspacing marks with
       Unicode 8-era tables, and lower-cases with Rust's recent ones; here RE2

@@ -44,3 +44,8 @@ class TrainingTask:
     def serving_signature(self, model, preprocessor=None):
         """The raw-input `ServingSignature` for export, or None."""
         return None
+
+    def serving_input_names(self):
+        """The raw inputs of `serving_signature`, in order (None without one);
+        known from the config alone, so clients need no model."""
+        return None

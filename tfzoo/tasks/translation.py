@@ -218,8 +218,22 @@ class TranslationTask(TrainingTask):
         exact = float(np.mean([h == r for h, r in zip(hypotheses, references)]))
         return {"bleu": float(bleu.result()), "exact_match": exact, "examples": len(sources)}
 
+    def serving_input_names(self):
+        return ["source"]
+
+    def serving_examples(self, count=3):
+        """A few raw sources ({"source": texts}) for TF Serving warmup
+        requests: the first validation (or training) sources."""
+        pairs = self._split("validation") or self._split("train")
+        return {"source": list(pairs[0][:count])}
+
     def serving_signature(self, model, preprocessor=None):
-        """Raw source text in; its translation (beam search) and target ids out."""
+        """Raw source text in; its translation (beam search) and target ids out.
+
+        Sources longer than `max_sequence_length - 1` tokens are cut (not an
+        error); bytes that are not UTF-8 are replaced (see BertPreprocessor).
+        `token_ids` [B, max_sequence_length] holds the start token, the
+        target and padding 0."""
         preprocessor = preprocessor or self.build_preprocessor()
         special = preprocessor.get_special_tokens_dict()
         start, end = special["start_of_sequence_id"], special["end_of_segment_id"]
@@ -239,7 +253,8 @@ class TranslationTask(TrainingTask):
                     "token_ids": targets}
 
         return ServingSignature(inputs={"source": tf.TensorSpec([None], tf.string, name="source")},
-                                fn=serve, resources=(preprocessor,))
+                                fn=serve, resources=(preprocessor,),
+                                examples=self.serving_examples())
 
 
 def translate(model, texts, preprocessor, num_beams=4, length_penalty=0.6, batch_size=64,

@@ -135,7 +135,7 @@ class GPTCausalLM(Task):
         key = (sampling.greedy, sampling.temperature, sampling.top_k, sampling.top_p,
                num_beams, length_penalty, stop_token_ids)
         function = self._generate_functions.get(key, lambda: compile_with_model(
-            self, self._decode_function(sampling, num_beams, length_penalty, stop_token_ids)))
+            self, self.decode_function(sampling, num_beams, length_penalty, stop_token_ids)))
         outputs = function(buffer, lengths, ends.astype("int32"), seed_value)
         outputs = np.asarray(ops.convert_to_numpy(outputs))
         if num_beams > 1:
@@ -182,7 +182,12 @@ class GPTCausalLM(Task):
                 return row[:position + 1]
         return row
 
-    def _decode_function(self, sampling, num_beams, length_penalty, stop_token_ids):
+    def decode_function(self, sampling, num_beams=1, length_penalty=0.6, stop_token_ids=()):
+        """`decode(buffer [B, L], prompt_lengths [B], end_indices [B], seed)`:
+        completed buffers ([B, L], or [B, K, L] beams best first when
+        num_beams > 1) from right-padded prompt ids. Plain keras.ops:
+        `generate` compiles it, the SavedModel export (`CausalLMTask
+        .serving_signature`) traces it."""
         backbone = self.backbone
 
         def decode(buffer, prompt_lengths, end_indices, seed):
