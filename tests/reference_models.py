@@ -9,6 +9,8 @@ import numpy as np
 
 TINY = dict(vocab_size=60, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
             intermediate_size=32, max_position_embeddings=40)
+# transformers' XLNetConfig names; mem_len None: memory only where a test asks.
+XLNET_TINY = dict(vocab_size=60, d_model=16, n_layer=2, n_head=4, d_inner=32, mem_len=None)
 
 
 def randomize(model, seed=0, scale=0.2):
@@ -39,6 +41,11 @@ def reference_model(kind):
         return transformers.DistilBertModel(transformers.DistilBertConfig(
             vocab_size=60, dim=16, n_layers=2, n_heads=4, hidden_dim=32,
             max_position_embeddings=40))
+    if kind in ("xlnet", "xlnet_lm"):
+        config = transformers.XLNetConfig(**XLNET_TINY)
+        if kind == "xlnet":
+            return transformers.XLNetModel(config)
+        return transformers.XLNetLMHeadModel(config)
     raise ValueError(kind)
 
 

@@ -3,6 +3,8 @@
 from tfzoo.layers.feed_forward import FeedForward
 from tfzoo.layers.multi_head_attention import MultiHeadAttention
 from tfzoo.layers.position_embedding import PositionEmbedding
+from tfzoo.layers.relative_attention import RelativeAttention
+from tfzoo.layers.relative_position_encoding import RelativePositionEncoding
 from tfzoo.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
 from tfzoo.layers.token_and_position_embedding import TokenAndPositionEmbedding
 from tfzoo.layers.transformer_decoder_block import TransformerDecoderBlock
@@ -13,6 +15,8 @@ __all__ = [
     "FeedForward",
     "MultiHeadAttention",
     "PositionEmbedding",
+    "RelativeAttention",
+    "RelativePositionEncoding",
     "SinusoidalPositionEncoding",
     "TokenAndPositionEmbedding",
     "TransformerDecoderBlock",

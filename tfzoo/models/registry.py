@@ -9,6 +9,7 @@ from tfzoo.models.distilbert.distilbert_backbone import DistilBertBackbone
 from tfzoo.models.gpt.gpt_backbone import GPTBackbone
 from tfzoo.models.roberta.roberta_backbone import RobertaBackbone
 from tfzoo.models.transformer.transformer import Transformer
+from tfzoo.models.xlnet.xlnet_backbone import XLNetBackbone
 
 BACKBONES = {
     "bert": BertBackbone,
@@ -19,6 +20,7 @@ BACKBONES = {
     "gpt2": GPTBackbone,
     "openai-gpt": GPTBackbone,
     "transformer": Transformer,
+    "xlnet": XLNetBackbone,
 }
 
 

@@ -15,6 +15,7 @@ _TASKS = {
     "translation": "tfzoo.tasks.translation:TranslationTask",
     "span_extraction": "tfzoo.tasks.span_extraction:SpanExtractionTask",
     "token_tagging": "tfzoo.tasks.token_tagging:TokenTaggingTask",
+    "xlnet_pretraining": "tfzoo.tasks.xlnet_pretraining:XLNetPretrainingTask",
 }
 
 

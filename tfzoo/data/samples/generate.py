@@ -22,6 +22,12 @@
   cities), so the question decides which span answers it. Dev questions also
   accept a second, wider answer ("about 45000" for "45000"), as SQuAD's dev set
   lists several annotators' answers.
+- xlnet_spiece.model: a SentencePiece unigram model (XLNet's spiece.model
+  format, 250 pieces) trained on pretraining_corpus.txt with the
+  `sentencepiece` package (needed only to regenerate it), with XLNet's special
+  pieces at XLNet's ids: <unk> 0, <s> 1, </s> 2, <cls> 3, <sep> 4, <pad> 5,
+  <mask> 6, <eod> 7 (control symbols), <eop> 8 (user-defined), for XLNet
+  pretraining examples that run offline.
 - conll_{train,dev}.txt: named entities in CoNLL-2003's column format (a
   token and its tag per line, a blank line after each sentence, -DOCSTART-
   before each document), BIO-tagged PER, LOC, ORG and MISC, in news-like
@@ -455,6 +461,29 @@ def write_bpe_vocabulary(corpus_path, directory, vocab_size=2000):
     tokenizer.model.save(directory)
 
 
+def write_xlnet_spiece(corpus_path, path, vocab_size=250):
+    """XLNet-style SentencePiece model: the special pieces and trainer settings of
+    XLNet's release (control symbols <cls> <sep> <pad> <mask> <eod>, user-defined
+    <eop>; unigram, nmt_nfkc normalisation, full character coverage), on one
+    thread and in corpus order so the file is reproducible. The sample corpus
+    has few distinct words: SentencePiece allows at most 254 pieces on it."""
+    import io
+
+    import sentencepiece
+
+    with open(corpus_path, encoding="utf-8") as f:
+        sentences = [line.strip() for line in f if line.strip()]
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(sentences), model_writer=model, vocab_size=vocab_size,
+        model_type="unigram", unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
+        control_symbols=["<cls>", "<sep>", "<pad>", "<mask>", "<eod>"],
+        user_defined_symbols=["<eop>"], character_coverage=1.0, num_threads=1,
+        input_sentence_size=0, shuffle_input_sentence=False, minloglevel=2)
+    with open(path, "wb") as f:
+        f.write(model.getvalue())
+
+
 def main():
     here = os.path.dirname(__file__)
     write_pretraining_corpus(os.path.join(here, "pretraining_corpus.txt"))
@@ -475,6 +504,8 @@ def main():
     rng = random.Random(2)
     write_conll(os.path.join(here, "conll_train.txt"), 400, rng)
     write_conll(os.path.join(here, "conll_dev.txt"), 80, rng)
+    write_xlnet_spiece(os.path.join(here, "pretraining_corpus.txt"),
+                       os.path.join(here, "xlnet_spiece.model"))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,73 @@
+"""Pretraining XLNet by permutation language modelling on a local corpus."""
+
+import dataclasses
+from typing import Optional
+
+from tfzoo.data.xlnet import XLNetPretrainingData, xlnet_pretraining_dataset
+from tfzoo.models.registry import build_backbone
+from tfzoo.models.xlnet.xlnet_lm_head import XLNetLMHead
+from tfzoo.preprocessing.xlnet_preprocessor import XLNetPreprocessor
+from tfzoo.tasks.base import TrainingTask
+from tfzoo.training.config import ModelConfig
+
+
+@dataclasses.dataclass
+class XLNetPretrainingConfig:
+    """task section of an XLNet pretraining experiment.
+
+    Attributes:
+        model: architecture and/or starting checkpoint. A model built from an
+            architecture file takes the SentencePiece model's vocabulary size.
+        data: corpus and permutation settings (`XLNetPretrainingData`).
+        spiece_model: spiece.model, or a directory holding one; defaults to
+            the model's init_checkpoint directory.
+        type: "xlnet_pretraining".
+    """
+
+    model: ModelConfig
+    data: XLNetPretrainingData
+    spiece_model: Optional[str] = None
+    type: str = "xlnet_pretraining"
+
+
+class XLNetPretrainingTask(TrainingTask):
+    """Permutation LM: `XLNetLMHead` on orders drawn anew every epoch."""
+
+    config_class = XLNetPretrainingConfig
+
+    def build_preprocessor(self):
+        path = self.config.spiece_model or self.config.model.init_checkpoint
+        if path is None:
+            raise ValueError("task.spiece_model is required when task.model has no "
+                             "init_checkpoint.")
+        return XLNetPreprocessor.from_pretrained(path, seq_length=self.config.data.seq_length)
+
+    def build_model(self):
+        model = self.config.model
+        overrides = dict(model.overrides)
+        vocabulary_size = self.build_preprocessor().get_special_tokens_dict()["vocab_size"]
+        if model.init_checkpoint is None:
+            overrides.setdefault("vocabulary_size", vocabulary_size)
+        backbone = build_backbone(model.config, model.init_checkpoint, overrides)
+        if backbone.vocabulary_size < vocabulary_size:
+            raise ValueError(f"The SentencePiece model has {vocabulary_size} pieces; the model "
+                             f"only {backbone.vocabulary_size}.")
+        return XLNetLMHead(backbone)
+
+    def datasets(self, batch_size, eval_batch_size, seed=0):
+        epoch_dataset, count, validation = xlnet_pretraining_dataset(
+            self.config.data, self.build_preprocessor(), batch_size)
+        if validation is not None and eval_batch_size != batch_size:
+            validation = validation.unbatch().batch(eval_batch_size)
+        return epoch_dataset, validation, max(count // batch_size, 1)
+
+    def evaluate(self, model, batch_size=64):
+        """Permutation-LM loss and accuracy on the held-out examples (their
+        orders fixed), or {} without held-out examples."""
+        _, validation, _ = self.datasets(batch_size, batch_size)
+        if validation is None:
+            return {}
+        if not getattr(model, "compiled", False):
+            model.compile()
+        results = model.evaluate(validation, verbose=0, return_dict=True)
+        return {"loss": float(results["loss"]), "accuracy": float(results["accuracy"])}
