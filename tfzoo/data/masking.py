@@ -72,7 +72,7 @@ def mask_tokens(input_word_ids, input_mask, config, word_starts=None, seed=None)
     """
     ids = tf.convert_to_tensor(input_word_ids, tf.int32)
     length = tf.shape(ids)[1]
-    seeds = _seeds(seed, 4)
+    seeds = stateless_seeds(seed, 4)
 
     candidates = tf.cast(input_mask, tf.bool)
     for special in config.special_token_ids:
@@ -84,7 +84,7 @@ def mask_tokens(input_word_ids, input_mask, config, word_starts=None, seed=None)
 
     if word_starts is None:
         word_starts = tf.ones_like(candidates)
-    selected = _select(candidates, tf.cast(word_starts, tf.bool), budget, seeds[0])  # (B, T)
+    selected = select_whole_words(candidates, tf.cast(word_starts, tf.bool), budget, seeds[0])  # (B, T)
 
     # The selected positions, in order, padded to P slots.
     positions = tf.ragged.boolean_mask(tf.broadcast_to(tf.range(length), tf.shape(ids)), selected)
@@ -95,7 +95,7 @@ def mask_tokens(input_word_ids, input_mask, config, word_starts=None, seed=None)
     labels = tf.gather(ids, positions, batch_dims=1) * tf.cast(weights, tf.int32)
 
     # 80% [MASK], 10% random token, 10% unchanged.
-    draw = _uniform(tf.shape(ids), seeds[1])
+    draw = random_uniform(tf.shape(ids), seeds[1])
     replace_with_mask = selected & (draw < config.mask_token_rate)
     replace_with_random = selected & (draw >= config.mask_token_rate) & (
         draw < config.mask_token_rate + config.random_token_rate)
@@ -110,14 +110,14 @@ def mask_tokens(input_word_ids, input_mask, config, word_starts=None, seed=None)
     }
 
 
-def _select(candidates, word_starts, budget, seed):
+def select_whole_words(candidates, word_starts, budget, seed):
     """bool [B, T]: whole words chosen at random until `budget` tokens per row."""
     shape = tf.shape(candidates)
     # Word index of every position (a new word at each start or non-candidate).
     starts = word_starts | ~candidates
     word_index = tf.cumsum(tf.cast(starts, tf.int32), axis=1) - 1  # (B, T)
     # One random score per word; non-candidates get -1 so they sort last.
-    word_scores = _uniform(shape, seed)
+    word_scores = random_uniform(shape, seed)
     scores = tf.gather(word_scores, word_index, batch_dims=1)
     scores = tf.where(candidates, scores, -1.0)
     # Visit tokens by descending word score; a word's pieces share the score,
@@ -140,7 +140,7 @@ def _select(candidates, word_starts, budget, seed):
     return tf.gather(chosen_ordered, inverse, batch_dims=1)
 
 
-def _seeds(seed, count):
+def stateless_seeds(seed, count):
     """`count` independent stateless seeds from an int (or int tensor) seed."""
     if seed is None:
         return [None] * count
@@ -148,7 +148,7 @@ def _seeds(seed, count):
     return [tf.stack([seed, tf.constant(i, tf.int64)]) for i in range(count)]
 
 
-def _uniform(shape, seed):
+def random_uniform(shape, seed):
     if seed is None:
         return tf.random.uniform(shape)
     return tf.random.stateless_uniform(shape, seed)

@@ -33,7 +33,7 @@ import tensorflow as tf
 from absl import logging
 
 from tfzoo.data.epochs import shuffled_batches
-from tfzoo.data.masking import _seeds, _select, _uniform
+from tfzoo.data.masking import stateless_seeds, select_whole_words, random_uniform
 from tfzoo.data.pretraining import read_documents, sentence_pairs
 
 
@@ -121,7 +121,7 @@ def permutation_targets(input_word_ids, input_mask, special_token_ids, config, s
     ids = tf.convert_to_tensor(input_word_ids, tf.int32)
     shape = tf.shape(ids)
     length = shape[1]
-    seeds = _seeds(seed, 4)
+    seeds = stateless_seeds(seed, 4)
     slots = config.max_predictions
 
     candidates = tf.cast(input_mask, tf.bool)
@@ -131,16 +131,16 @@ def permutation_targets(input_word_ids, input_mask, special_token_ids, config, s
     # Partial prediction: the last 1/K of the order, at least one token.
     budget = tf.cast(tf.round(tf.cast(count, tf.float32) / config.prediction_ratio), tf.int32)
     budget = tf.minimum(tf.maximum(budget, tf.minimum(count, 1)), slots)  # (B,)
-    targets = _select(candidates, _span_starts(shape, config.max_span_length, seeds[0]),
+    targets = select_whole_words(candidates, _span_starts(shape, config.max_span_length, seeds[0]),
                       budget, seeds[1])  # (B, T)
     # Spans stop short of the budget when the next one would overflow it;
     # single tokens make up the rest, as XLNet's `_sample_mask` does.
     shortfall = budget - tf.reduce_sum(tf.cast(targets, tf.int32), axis=1)
-    targets |= _select(candidates & ~targets, tf.ones_like(targets), shortfall, seeds[3])
+    targets |= select_whole_words(candidates & ~targets, tf.ones_like(targets), shortfall, seeds[3])
 
     # The order: all context first (mutually visible), then the targets in
     # a random order (rank: earlier is smaller).
-    rank = _uniform(shape, seeds[2])
+    rank = random_uniform(shape, seeds[2])
     is_target_i, is_target_j = targets[:, :, tf.newaxis], targets[:, tf.newaxis, :]
     j_not_before_i = rank[:, tf.newaxis, :] >= rank[:, :, tf.newaxis]  # includes j == i
     perm_mask = is_target_j & (~is_target_i | j_not_before_i)  # (B, T, T)
