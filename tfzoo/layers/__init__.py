@@ -1,5 +1,6 @@
 """Paper building blocks: positional encodings, attention, feed-forward, blocks."""
 
+from tfzoo.layers.dropout import Dropout
 from tfzoo.layers.feed_forward import FeedForward
 from tfzoo.layers.multi_head_attention import MultiHeadAttention
 from tfzoo.layers.position_embedding import PositionEmbedding
@@ -12,6 +13,7 @@ from tfzoo.layers.transformer_encoder_block import TransformerEncoderBlock
 from tfzoo.layers.utils import gelu_approximate
 
 __all__ = [
+    "Dropout",
     "FeedForward",
     "MultiHeadAttention",
     "PositionEmbedding",

@@ -2,6 +2,7 @@
 
 import keras
 
+from tfzoo.layers.dropout import Dropout
 from tfzoo.layers.utils import (
     check_positive_int,
     check_rate,
@@ -80,7 +81,7 @@ class FeedForward(keras.layers.Layer):
         self.output_dense = self._dense(output_dim, None, "output_dense")
         self.intermediate_dense.build(inputs_shape)
         self.output_dense.build(tuple(inputs_shape[:-1]) + (self.intermediate_dim,))
-        self.dropout_layer = keras.layers.Dropout(
+        self.dropout_layer = Dropout(
             self.dropout, dtype=self.dtype_policy, name="dropout"
         )
         self.built = True

@@ -6,6 +6,7 @@ import math
 import keras
 from keras import ops
 
+from tfzoo.layers.dropout import Dropout
 from tfzoo.layers.utils import check_positive_int, check_rate
 
 # Masked logits get this before the softmax (float32), as XLNet and Transformer-XL
@@ -147,7 +148,7 @@ class RelativeAttention(keras.layers.Layer):
         if self.use_segment_encoding:
             self.segment_bias = bias("segment_bias", (heads, width))
             self.segment_embedding = bias("segment_embedding", (2, heads, width))
-        self.dropout_layer = keras.layers.Dropout(
+        self.dropout_layer = Dropout(
             self.dropout, dtype=self.dtype_policy, name="attention_dropout"
         )
         self.built = True

@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from tfzoo.layers.dropout import Dropout
 from tfzoo.layers.position_embedding import PositionEmbedding
 from tfzoo.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
 from tfzoo.layers.utils import check_positive_int, check_rate
@@ -140,7 +141,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
             self.layer_norm = keras.layers.LayerNormalization(
                 epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm"
             )
-        self.dropout_layer = keras.layers.Dropout(
+        self.dropout_layer = Dropout(
             self.dropout, dtype=self.dtype_policy, name="dropout"
         )
 

@@ -2,6 +2,7 @@
 
 import keras
 
+from tfzoo.layers.dropout import Dropout
 from tfzoo.layers.feed_forward import FeedForward
 from tfzoo.layers.multi_head_attention import MultiHeadAttention
 from tfzoo.layers.utils import (
@@ -81,7 +82,7 @@ class TransformerBlockBase(keras.layers.Layer):
         )
 
     def _dropout(self, name):
-        return keras.layers.Dropout(self.dropout, dtype=self.dtype_policy, name=name)
+        return Dropout(self.dropout, dtype=self.dtype_policy, name=name)
 
     def _feed_forward(self):
         return FeedForward(

@@ -2,6 +2,7 @@
 
 import keras
 
+from tfzoo.layers import Dropout
 from tfzoo.layers.utils import check_positive_int, check_rate
 from tfzoo.models.task import Task
 
@@ -31,7 +32,7 @@ class BertClassifier(Task):
         check_rate("dropout", dropout)
         inputs = backbone.input
         pooled = backbone(inputs)["pooled_output"]  # (B, D)
-        pooled = keras.layers.Dropout(dropout, name="classifier_dropout")(pooled)
+        pooled = Dropout(dropout, name="classifier_dropout")(pooled)
         logits = keras.layers.Dense(
             num_classes,
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),

@@ -5,6 +5,7 @@ import keras
 from keras import ops
 
 from tfzoo.checkpoints.xlnet import XLNET
+from tfzoo.layers import Dropout
 from tfzoo.layers.relative_position_encoding import RelativePositionEncoding
 from tfzoo.layers.utils import check_positive_int, check_rate, get_activation
 from tfzoo.models.backbone import Backbone
@@ -133,13 +134,13 @@ class XLNetBackbone(Backbone):
                 dtype=dtype, name="token_embedding"),
             "query_embedding": XLNetQueryEmbedding(
                 hidden_dim, initializer=initializer(), dtype=dtype, name="query_embedding"),
-            "embedding_dropout": keras.layers.Dropout(
+            "embedding_dropout": Dropout(
                 dropout, dtype=dtype, name="embedding_dropout"),
             "masks": XLNetMasks(dtype=dtype, name="masks"),
             "position_encoding": RelativePositionEncoding(
                 clamp_length=clamp_length, bidirectional=bi_data, dtype=dtype,
                 name="position_encoding"),
-            "position_dropout": keras.layers.Dropout(
+            "position_dropout": Dropout(
                 dropout, dtype=dtype, name="position_dropout"),
             "blocks": [
                 XLNetBlock(
@@ -155,7 +156,7 @@ class XLNetBackbone(Backbone):
                 )
                 for i in range(num_layers)
             ],
-            "output_dropout": keras.layers.Dropout(dropout, dtype=dtype, name="output_dropout"),
+            "output_dropout": Dropout(dropout, dtype=dtype, name="output_dropout"),
         }
 
         # === Functional graph ===

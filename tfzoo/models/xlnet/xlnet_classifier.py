@@ -3,6 +3,7 @@
 
 import keras
 
+from tfzoo.layers import Dropout
 from tfzoo.layers.utils import check_positive_int, check_rate
 from tfzoo.models.task import Task
 
@@ -40,7 +41,7 @@ class XLNetClassifier(Task):
 
         summary = keras.layers.Dense(backbone.hidden_dim, activation="tanh",
                                      kernel_initializer=initializer(), name="summary")(last)
-        summary = keras.layers.Dropout(dropout, name="summary_dropout")(summary)
+        summary = Dropout(dropout, name="summary_dropout")(summary)
         logits = keras.layers.Dense(num_classes, kernel_initializer=initializer(),
                                     name="logits")(summary)  # (B, num_classes)
         super().__init__(backbone=backbone, inputs=inputs, outputs=logits, **kwargs)
