@@ -28,7 +28,9 @@ class GPTBackbone(Backbone):
         hidden_dim: int, D.
         intermediate_dim: int, feed-forward width (4D).
         max_sequence_length: int, context length (learned positions).
-        dropout: float, on embeddings, sublayer outputs and attention. 0.1.
+        dropout: float, on embeddings and sublayer outputs. 0.1.
+        attention_dropout: float, on attention probabilities. Defaults to
+            `dropout`; 0 lets training use the fused attention kernel.
         normalize_first: bool, GPT-2's pre-LN. Defaults to True.
         activation: feed-forward activation. Defaults to "gelu_approximate"
             (GPT-2's tanh GELU).
@@ -48,6 +50,7 @@ class GPTBackbone(Backbone):
         intermediate_dim,
         max_sequence_length,
         dropout=0.1,
+        attention_dropout=None,
         normalize_first=True,
         activation="gelu_approximate",
         layer_norm_epsilon=1e-5,
@@ -71,6 +74,7 @@ class GPTBackbone(Backbone):
         self.blocks = [
             TransformerDecoderBlock(
                 num_heads=num_heads, intermediate_dim=intermediate_dim, dropout=dropout,
+                attention_dropout=attention_dropout,
                 activation=activation, normalize_first=normalize_first,
                 layer_norm_epsilon=layer_norm_epsilon, kernel_initializer=initializer(),
                 dtype=dtype, name=f"transformer_layer_{i}")
@@ -101,6 +105,7 @@ class GPTBackbone(Backbone):
         self.intermediate_dim = intermediate_dim
         self.max_sequence_length = max_sequence_length
         self.dropout = dropout
+        self.attention_dropout = attention_dropout
         self.normalize_first = normalize_first
         self.activation = activation
         self.layer_norm_epsilon = layer_norm_epsilon
