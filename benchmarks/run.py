@@ -2,9 +2,11 @@
 
     python -m benchmarks.run --workload encoder_block --compare keras_hub
 
-Prints the machine, a Markdown table of median latencies, and each anchor's
-time divided by tfzoo's (above 1: tfzoo is faster). `--json PATH` also writes
-the raw results.
+Prints the machine and a Markdown table of the results with tfzoo's speed
+relative to each implementation (above 1: tfzoo is faster). By default the
+table holds median latencies and each anchor's time divided by tfzoo's; a
+workload that measures something else names its own columns in
+`TABLE_COLUMNS`. `--json PATH` also writes the raw results.
 """
 
 import argparse
@@ -35,18 +37,31 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def format_table(rows):
+# (header, format string over a result row, alignment)
+LATENCY_COLUMNS = (
+    ("implementation", "{implementation}", "left"),
+    ("mode", "{mode}", "left"),
+    ("median ms", "{median_ms:.2f}", "right"),
+    ("p10-p90 ms", "{p10_ms:.2f}-{p90_ms:.2f}", "right"),
+    ("anchor / tfzoo", "{tfzoo_speedup:.2f}", "right"),
+)
+
+
+def with_latency_ratios(rows):
+    """Adds `tfzoo_speedup`: the row's median time over tfzoo's in the same mode."""
     baseline = {r["mode"]: r["median_ms"] for r in rows if r["implementation"] == "tfzoo"}
+    return [{**r, "tfzoo_speedup": r["median_ms"] / baseline[r["mode"]]} for r in rows]
+
+
+def format_table(rows, columns=LATENCY_COLUMNS):
+    """A Markdown table with one line per result row."""
     lines = [
-        "| implementation | mode | median ms | p10-p90 ms | anchor / tfzoo |",
-        "|---|---|---:|---:|---:|",
+        "| " + " | ".join(header for header, _, _ in columns) + " |",
+        "|" + "|".join("---:" if align == "right" else "---" for _, _, align in columns) + "|",
     ]
     for r in rows:
-        ratio = r["median_ms"] / baseline[r["mode"]]
-        lines.append(
-            f"| {r['implementation']} | {r['mode']} | {r['median_ms']:.2f} | "
-            f"{r['p10_ms']:.2f}-{r['p90_ms']:.2f} | {ratio:.2f} |"
-        )
+        lines.append("| " + " | ".join(template.format(**r) for _, template, _ in columns)
+                     + " |")
     return "\n".join(lines)
 
 
@@ -57,11 +72,15 @@ def main(argv=None):
     keras.config.set_dtype_policy(args.precision)
     compare = [c for c in args.compare.split(",") if c]
     machine = describe()
-    rows = WORKLOADS[args.workload].run(args, compare)
+    workload = WORKLOADS[args.workload]
+    rows = workload.run(args, compare)
+    columns = getattr(workload, "TABLE_COLUMNS", None)
+    if columns is None:
+        rows, columns = with_latency_ratios(rows), LATENCY_COLUMNS
     settings = {k: v for k, v in vars(args).items() if k not in ("json", "compare")}
     print(f"machine: {json.dumps(machine)}")
     print(f"settings: {json.dumps(settings)}")
-    print(format_table(rows))
+    print(format_table(rows, columns))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": machine, "settings": settings, "results": rows}, f, indent=2)
