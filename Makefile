@@ -29,7 +29,7 @@ test: test-tf test-jax
 
 # The whole suite on the first backend.
 test-tf: venv
-	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest tests
+	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -n 2 --dist loadfile tests
 
 # Layers again on JAX, so they stay backend-agnostic (GPU benchmarks use JAX).
 test-jax: venv
