@@ -170,6 +170,11 @@ def _activation(name):
     return _HIDDEN_ACTIVATIONS[name]
 
 
+# Attention dropout is not read from checkpoint configs
+# (attention_probs_dropout_prob, attention_dropout): tfzoo's backbones default
+# it to 0 so fine-tuning runs the fused attention kernel. Pass
+# `attention_dropout=...` to `from_pretrained` (or task.model.overrides) for the
+# original recipe.
 def _bert_kwargs(config):
     position_type = config.get("position_embedding_type", "absolute")
     if position_type != "absolute":
@@ -186,7 +191,6 @@ def _bert_kwargs(config):
         "max_sequence_length": config["max_position_embeddings"],
         "type_vocab_size": config.get("type_vocab_size", 2),
         "dropout": config.get("hidden_dropout_prob", 0.1),
-        "attention_dropout": config.get("attention_probs_dropout_prob", 0.1),
         "activation": _activation(config.get("hidden_act", "gelu")),
         "layer_norm_epsilon": config.get("layer_norm_eps", 1e-12),
         "initializer_range": config.get("initializer_range", 0.02),
@@ -216,7 +220,6 @@ def _distilbert_kwargs(config):
         "intermediate_dim": config["hidden_dim"],
         "max_sequence_length": config["max_position_embeddings"],
         "dropout": config.get("dropout", 0.1),
-        "attention_dropout": config.get("attention_dropout", 0.1),
         "activation": _activation(config.get("activation", "gelu")),
         "initializer_range": config.get("initializer_range", 0.02),
     }

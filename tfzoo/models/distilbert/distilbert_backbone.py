@@ -37,7 +37,7 @@ class DistilBertBackbone(BertBackbone):
         intermediate_dim=3072,
         max_sequence_length=512,
         dropout=0.1,
-        attention_dropout=None,
+        attention_dropout=0.0,
         activation="gelu",
         layer_norm_epsilon=1e-12,
         initializer_range=0.02,

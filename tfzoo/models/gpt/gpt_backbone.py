@@ -29,8 +29,9 @@ class GPTBackbone(Backbone):
         intermediate_dim: int, feed-forward width (4D).
         max_sequence_length: int, context length (learned positions).
         dropout: float, on embeddings and sublayer outputs. 0.1.
-        attention_dropout: float, on attention probabilities. Defaults to
-            `dropout`; 0 lets training use the fused attention kernel.
+        attention_dropout: float, on attention probabilities. Defaults to 0,
+            so training runs the fused causal attention kernel; GPT and GPT-2
+            used `dropout`'s rate here (pass it for the original recipe).
         normalize_first: bool, GPT-2's pre-LN. Defaults to True.
         activation: feed-forward activation. Defaults to "gelu_approximate"
             (GPT-2's tanh GELU).
@@ -50,7 +51,7 @@ class GPTBackbone(Backbone):
         intermediate_dim,
         max_sequence_length,
         dropout=0.1,
-        attention_dropout=None,
+        attention_dropout=0.0,
         normalize_first=True,
         activation="gelu_approximate",
         layer_norm_epsilon=1e-5,

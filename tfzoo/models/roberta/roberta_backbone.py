@@ -36,7 +36,7 @@ class RobertaBackbone(BertBackbone):
         intermediate_dim,
         max_sequence_length=512,
         dropout=0.1,
-        attention_dropout=None,
+        attention_dropout=0.0,
         activation="gelu",
         layer_norm_epsilon=1e-5,
         initializer_range=0.02,

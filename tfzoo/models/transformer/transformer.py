@@ -43,6 +43,9 @@ class Transformer(Backbone):
             None shares the target's (required by `share_embeddings`).
         share_embeddings: bool, one embedding matrix for source and target.
         dropout: float, P_drop. Defaults to 0.1.
+        attention_dropout: float, dropout on attention probabilities. Defaults
+            to 0, as the paper (section 5.4 drops sublayer outputs and
+            embeddings only); 0 also lets training run the fused kernel.
         activation: feed-forward activation. Defaults to "relu" (the paper's).
         layer_norm_epsilon: float. Defaults to 1e-6.
         **kwargs: `name`, `dtype`, `trainable`.
@@ -59,6 +62,7 @@ class Transformer(Backbone):
         source_vocabulary_size=None,
         share_embeddings=True,
         dropout=0.1,
+        attention_dropout=0.0,
         activation="relu",
         layer_norm_epsilon=1e-6,
         **kwargs,
@@ -87,6 +91,7 @@ class Transformer(Backbone):
                                  embedding(source_vocabulary_size or vocabulary_size,
                                            "source_embedding"))
         block_args = dict(num_heads=num_heads, intermediate_dim=intermediate_dim, dropout=dropout,
+                          attention_dropout=attention_dropout,
                           activation=activation, layer_norm_epsilon=layer_norm_epsilon,
                           dtype=dtype)
         self.encoder_blocks = [TransformerEncoderBlock(**block_args, name=f"encoder_layer_{i}")
@@ -118,6 +123,7 @@ class Transformer(Backbone):
         self.source_vocabulary_size = source_vocabulary_size
         self.share_embeddings = share_embeddings
         self.dropout = dropout
+        self.attention_dropout = attention_dropout
         self.activation = activation
         self.layer_norm_epsilon = layer_norm_epsilon
         self._generate_functions = FunctionCache()
