@@ -27,7 +27,8 @@ def test_perplexity_falls_and_the_model_generates(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "tfzoo.cli.main", "generate", "--model_path",
          str(tmp_path / "final"), "--prompt", "The weather in", "--length", "8", "--seed", "3",
-         "--num_return_sequences", "2"], capture_output=True, text=True, timeout=300)
+         "--num_return_sequences", "2", "--dtype", "bfloat16"],
+        capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("=== generated sequence") == 2
     assert result.stdout.count("The weather in") >= 2

@@ -21,6 +21,9 @@ flags.DEFINE_integer("num_return_sequences", 1, "generate: sequences per prompt.
 flags.DEFINE_integer("num_beams", 1, "generate: beam search width (>1: beam search).")
 flags.DEFINE_bool("greedy", False, "generate: take the most likely token at each step.")
 flags.DEFINE_integer("seed", None, "generate: random seed for sampling.")
+flags.DEFINE_enum("dtype", None, ["float32", "bfloat16", "float16"],
+                  "generate: weights and compute dtype (default: float32). bfloat16 halves "
+                  "the memory each token reads; on CPUs decoding is bound by it.")
 
 
 def main(argv):
@@ -32,7 +35,8 @@ def main(argv):
         raise ValueError("--prompt is required (repeat it for several prompts).")
     from tfzoo.models.gpt import GPTCausalLM
 
-    model = GPTCausalLM.from_pretrained(FLAGS.model_path)
+    overrides = {"dtype": FLAGS.dtype} if FLAGS.dtype else {}
+    model = GPTCausalLM.from_pretrained(FLAGS.model_path, **overrides)
     deterministic = FLAGS.greedy or FLAGS.num_beams > 1
     texts = model.generate(
         list(FLAGS.prompt), max_new_tokens=FLAGS.length, greedy=deterministic,

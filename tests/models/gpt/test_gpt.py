@@ -121,6 +121,23 @@ def hf_generate(model, prompt, **kwargs):
 PROMPTS = [[5, 6, 7], [8, 9, 10, 11, 12, 13], [40]]
 
 
+def test_bfloat16_weights_for_inference(checkpoints):
+    """`dtype="bfloat16"` (also `tfzoo generate --dtype`) stores and computes in bf16."""
+    import keras
+
+    path, model = checkpoints["gpt2"]
+    ours = GPTCausalLM.from_pretrained(path, dtype="bfloat16")
+    assert {keras.backend.standardize_dtype(w.dtype) for w in ours.weights} == {"bfloat16"}
+    logits = np.asarray(keras.ops.convert_to_numpy(
+        keras.ops.cast(ours(INPUTS), "float32")))
+    expected = torch_logits(model, IDS)
+    # bf16 keeps 8 bits of mantissa: errors of a few percent of the logits' range.
+    assert np.abs(logits - expected).max() < 0.05 * np.abs(expected).max()
+    assert np.corrcoef(logits.ravel(), expected.ravel())[0, 1] > 0.999
+    generated = ours.generate(PROMPTS[:2], max_new_tokens=5, stop_token_ids=[])
+    assert [len(g) - len(p) for g, p in zip(generated, PROMPTS[:2])] == [5, 5]
+
+
 @pytest.mark.parametrize("kind", ["gpt2", "openai-gpt"])
 def test_greedy_generation_is_token_identical_to_transformers(checkpoints, kind):
     path, model = checkpoints[kind]
