@@ -11,7 +11,8 @@ import argparse
 import json
 import pathlib
 
-COLORS = {"tfzoo": "#1f77b4", "keras_hub": "#ff7f0e", "transformers": "#2ca02c"}
+COLORS = {"tfzoo": "#1f77b4", "keras_hub": "#ff7f0e", "keras_hub_default": "#ffbb78",
+          "transformers": "#2ca02c"}
 
 
 def panel(axis, title, results):

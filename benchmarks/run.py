@@ -27,7 +27,7 @@ def parse_args(argv):
                         help="comma-separated anchors, e.g. keras_hub,transformers")
     parser.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
                         help="XLA-compile the steps (default on)")
-    parser.add_argument("--precision", choices=["float32", "mixed_bfloat16"],
+    parser.add_argument("--precision", choices=["float32", "mixed_bfloat16", "bfloat16"],
                         default="float32")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--iterations", type=int, default=20)
