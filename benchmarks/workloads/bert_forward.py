@@ -11,7 +11,6 @@ graphs); transformers runs `BertModel` in `torch.inference_mode` with SDPA
 attention (bf16 autocast under `--precision mixed_bfloat16`).
 """
 
-import keras
 import numpy as np
 
 from benchmarks.timing import compiled_steps, time_fn

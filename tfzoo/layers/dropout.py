@@ -61,7 +61,7 @@ class Dropout(keras.layers.Dropout):
         if self.rate >= 1:
             return ops.zeros_like(inputs)
         bits = hash_bits(ops.shape(inputs), self.seed_generator.next())
-        threshold = np.uint32(min(int(round(self.rate * 2**32)), 2**32 - 1))
+        threshold = np.uint32(min(round(self.rate * 2**32), 2**32 - 1))
         keep = ops.greater_equal(bits, threshold)
         scaled = ops.divide(inputs, ops.cast(1.0 - self.rate, inputs.dtype))
         return ops.where(keep, scaled, ops.zeros_like(inputs))
