@@ -5,11 +5,12 @@
 #   kagglehub-1.0.3, kagglesdk-0.1.38
 # Usage: benchmarks/gpu.sh ARGS...   (ARGS go to `python -m benchmarks.run`)
 set -euo pipefail
-if [ ! -d /tmp/site/keras ]; then
+SITE=$PWD/.whl/site  # installed beside the carried wheels (git-ignored)
+if [ ! -d "$SITE/keras" ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-    --target /tmp/site .whl/*.whl
+    --target "$SITE" .whl/*.whl
 fi
-export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax PYTHONUNBUFFERED=1
+export PYTHONPATH=$SITE:$PWD KERAS_BACKEND=jax PYTHONUNBUFFERED=1
 # JAX takes this share of GPU memory up front; the rest is left to PyTorch (transformers).
 export XLA_PYTHON_CLIENT_MEM_FRACTION=${XLA_PYTHON_CLIENT_MEM_FRACTION:-0.45}
 exec python3 -m benchmarks.run "$@"
