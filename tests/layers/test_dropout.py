@@ -107,3 +107,8 @@ def test_unknown_dimensions_in_a_tensorflow_graph():
                      input_signature=[tf.TensorSpec([None, None], tf.float32)])
     y = fn(tf.ones((300, 70))).numpy()
     assert y.shape == (300, 70) and abs((y == 0).mean() - 0.5) < 0.02
+
+
+def test_more_elements_than_int32_indexes_is_an_error_naming_the_shape():
+    with pytest.raises(ValueError, match=r"shape=\(65536, 32768\)"):
+        hash_bits((65536, 32768), np.array([0, 0]))

@@ -10,6 +10,7 @@ from keras import ops
 _M1 = np.uint32(0x85EBCA6B)
 _M2 = np.uint32(0xC2B2AE35)
 _GOLDEN = np.uint32(0x9E3779B9)
+_MAX_ELEMENTS = 2**31 - 1
 
 
 def fmix32(x):
@@ -34,6 +35,9 @@ def hash_bits(shape, seed):
     b = fmix32(ops.bitwise_xor(a, seed[1] + _GOLDEN))
     if all(isinstance(d, int) for d in shape):
         size = math.prod(shape)  # static, as JAX needs
+        if size > _MAX_ELEMENTS:
+            raise ValueError(f"hash_bits indexes elements with int32: at most {_MAX_ELEMENTS} "
+                             f"elements. Received shape={tuple(shape)} ({size} elements).")
     else:  # TensorFlow graphs with unknown dimensions
         size = ops.prod(ops.stack([ops.cast(d, "int32") for d in shape]))
     index = ops.cast(ops.arange(size, dtype="int32"), "uint32")
@@ -52,11 +56,14 @@ class Dropout(keras.layers.Dropout):
     `rate * 2**32`, where the seed advances on every call. The backends' random
     generators (Threefry in JAX, Philox in TensorFlow) cost tens of integer
     rounds per element, and under XLA that dominated training steps: see
-    docs/benchmarks.md. With `noise_shape` set, the Keras implementation runs.
+    docs/benchmarks.md. With `noise_shape` set, or inputs of more than 2**31 - 1
+    elements, the Keras implementation runs.
     """
 
     def call(self, inputs, training=False):
-        if not training or self.rate == 0 or self.noise_shape is not None:
+        static = [d for d in inputs.shape if isinstance(d, int)]
+        too_large = len(static) == len(inputs.shape) and math.prod(static) > _MAX_ELEMENTS
+        if not training or self.rate == 0 or self.noise_shape is not None or too_large:
             return super().call(inputs, training=training)
         if self.rate >= 1:
             return ops.zeros_like(inputs)
