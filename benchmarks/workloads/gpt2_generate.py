@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-IMPLEMENTATIONS = ("tfzoo", "keras_hub", "keras_hub_default", "transformers")
+IMPLEMENTATIONS = ("tfzoo", "tfzoo_graph", "keras_hub", "keras_hub_default", "transformers")
 
 TABLE_COLUMNS = (
     ("implementation", "{implementation}", "left"),
@@ -129,14 +129,14 @@ def load_keras_hub_weights(backbone, state):
 
 # === One generate function per implementation: int [B, P] -> int [B, N] numpy ===
 
-def _tfzoo(directory, args):
+def _tfzoo(directory, args, jit_compile=True):
     from tfzoo.models.gpt import GPTCausalLM
 
     model = GPTCausalLM.from_pretrained(directory)
 
     def generate(prompts):
         rows = model.generate(prompts.tolist(), max_new_tokens=args.new_tokens,
-                              stop_token_ids=[])
+                              stop_token_ids=[], jit_compile=jit_compile)
         return np.array([row[prompts.shape[1]:] for row in rows])
 
     return generate
@@ -196,6 +196,8 @@ def _transformers(directory, args):
 def _build(implementation, directory, args, config, state):
     if implementation == "tfzoo":
         return _tfzoo(directory, args)
+    if implementation == "tfzoo_graph":  # TensorFlow: a plain graph instead of XLA
+        return _tfzoo(directory, args, jit_compile=False)
     if implementation == "keras_hub":
         return _keras_hub(directory, args, config, state, args.jit)
     if implementation == "keras_hub_default":

@@ -27,7 +27,7 @@ def test_perplexity_falls_and_the_model_generates(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "tfzoo.cli.main", "generate", "--model_path",
          str(tmp_path / "final"), "--prompt", "The weather in", "--length", "8", "--seed", "3",
-         "--num_return_sequences", "2", "--dtype", "bfloat16"],
+         "--num_return_sequences", "2", "--dtype", "bfloat16", "--noxla"],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("=== generated sequence") == 2

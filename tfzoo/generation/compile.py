@@ -3,19 +3,21 @@
 import keras
 
 
-def compile_with_model(model, fn):
+def compile_with_model(model, fn, jit_compile=True):
     """`fn(*args)` compiled for the backend, reading `model`'s current weights.
 
-    TensorFlow: `tf.function(jit_compile=True)` (XLA); variables are captured
-    by reference. JAX: `jax.jit`, the variables passed in on every call through
-    a `keras.StatelessScope`, so later weight updates are seen. Other backends
-    run eagerly.
+    TensorFlow: a `tf.function`, XLA-compiled unless `jit_compile` is False
+    (a plain graph, whose oneDNN matrix-vector products decode faster at
+    batch 1 on CPUs: docs/benchmarks.md); variables are captured by
+    reference. JAX: `jax.jit` whatever `jit_compile` says, the variables passed
+    in on every call through a `keras.StatelessScope`, so later weight updates
+    are seen. Other backends run eagerly.
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
-        return tf.function(fn, jit_compile=True)
+        return tf.function(fn, jit_compile=bool(jit_compile))
     if backend == "jax":
         import jax
 

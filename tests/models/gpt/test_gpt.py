@@ -146,6 +146,15 @@ def test_greedy_generation_is_token_identical_to_transformers(checkpoints, kind)
         assert tokens == hf_generate(model, prompt, max_new_tokens=10, do_sample=False)[0]
 
 
+def test_plain_graph_decoding_equals_xla(checkpoints):
+    """jit_compile=False (TensorFlow: no XLA) picks the same greedy and beam tokens."""
+    path, _ = checkpoints["gpt2"]
+    model = GPTCausalLM.from_pretrained(path)
+    for kwargs in ({}, {"num_beams": 3}):
+        assert (model.generate(PROMPTS, max_new_tokens=8, jit_compile=False, **kwargs)
+                == model.generate(PROMPTS, max_new_tokens=8, **kwargs))
+
+
 def test_beam_search_matches_transformers(checkpoints):
     path, model = checkpoints["gpt2"]
     ours = GPTCausalLM.from_pretrained(path).generate(
