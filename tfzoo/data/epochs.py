@@ -30,3 +30,26 @@ def shuffled_batches(examples, batch_size, seed, epoch, drop_remainder=False):
         batch_size, drop_remainder=drop_remainder)
     return indices.map(lambda index: tf.nest.map_structure(
         lambda tensor: tf.gather(tensor, index), examples))
+
+
+def in_memory_datasets(train, validation, batch_size, eval_batch_size, seed):
+    """What a task's `datasets` returns, for examples already tokenized in memory.
+
+    Args:
+        train: nested structure of tensors, first dimension the examples.
+        validation: the same for validation, or None.
+        batch_size, eval_batch_size, seed: as in `shuffled_batches`.
+
+    Returns:
+        (epoch_dataset, validation_dataset or None, steps_per_epoch), where
+        `epoch_dataset(epoch)` gives that epoch's shuffled batches.
+    """
+
+    def epoch_dataset(epoch):
+        return shuffled_batches(train, batch_size, seed, epoch)
+
+    validation_dataset = None
+    if validation is not None:
+        validation_dataset = tf.data.Dataset.from_tensor_slices(validation).batch(eval_batch_size)
+    count = int(tf.nest.flatten(train)[0].shape[0])
+    return epoch_dataset, validation_dataset, -(-count // batch_size)

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfzoo.data.epochs import shuffled_batches
+from tfzoo.data.epochs import in_memory_datasets
 from tfzoo.models.bert.bert_span_labeler import BertSpanLabeler
 from tfzoo.models.registry import build_backbone
 from tfzoo.preprocessing import BertPreprocessor
@@ -438,19 +438,12 @@ class SpanExtractionTask(TrainingTask):
         return features, labels
 
     def datasets(self, batch_size, eval_batch_size, seed=0):
-        train = self.windows("train")
         # Tokenized and packed once: an epoch only shuffles and gathers.
-        tensors = self._tensors(train)
-
-        def epoch_dataset(epoch):
-            return shuffled_batches(tensors, batch_size, seed, epoch)
-
         validation = self.windows("validation")
-        validation_dataset = None
-        if validation is not None:
-            validation_dataset = tf.data.Dataset.from_tensor_slices(
-                self._tensors(validation)).batch(eval_batch_size)
-        return epoch_dataset, validation_dataset, int(np.ceil(len(train.question) / batch_size))
+        return in_memory_datasets(
+            self._tensors(self.windows("train")),
+            None if validation is None else self._tensors(validation),
+            batch_size, eval_batch_size, seed)
 
     # === Evaluation and export ===
     def evaluate(self, model, batch_size=64):
