@@ -125,6 +125,49 @@ def test_matches_keras_multi_head_attention(case, layer_kwargs):
     assert_allclose(scores, expected_scores, atol=1e-5)
 
 
+@pytest.mark.parametrize("causal", [False, True], ids=["bidirectional", "causal"])
+def test_all_ones_mask_skipping_keeps_outputs_and_gradients(monkeypatch, causal):
+    """The runtime branch that drops all-true masks (on by default with JAX on GPUs)."""
+    import tfzoo.layers.multi_head_attention as module
+
+    ours, theirs = reference_pair(num_heads=2, key_dim=4)
+    x = random_inputs(B, T, D)
+    ours(x, x)
+    theirs(x, x)
+    ours.set_weights(theirs.get_weights())
+    masks = {"all ones": np.ones((B, T), "int32"), "padded": padding_mask([3, 6], T)}
+    expected = {
+        name: theirs(x, x, attention_mask=np.repeat(mask[:, None, :], T, axis=1),
+                     use_causal_mask=causal)
+        for name, mask in masks.items()
+    }
+    inputs = {"x": keras.Input((T, D), batch_size=B), "mask": keras.Input((T,), batch_size=B)}
+    model = keras.Model(inputs, ours(inputs["x"], inputs["x"], attention_mask=inputs["mask"],
+                                     use_causal_mask=causal))
+    monkeypatch.setattr(module, "skip_all_ones_masks", lambda: True)
+    for name, mask in masks.items():
+        assert_allclose(ours(x, x, attention_mask=mask, use_causal_mask=causal),
+                        expected[name], atol=1e-5)
+        # Compiled (tf.function / jax.jit): the branch is taken at run time.
+        assert_allclose(model.predict({"x": x, "mask": mask.astype("float32")}, verbose=0),
+                        expected[name], atol=1e-5)
+    # Training through the branch: one SGD step lands where the masked path's does.
+    start = model.get_weights()
+    target = random_inputs(B, T, D, seed=3)
+    trained = {}
+    for skip in (True, False):
+        monkeypatch.setattr(module, "skip_all_ones_masks", lambda skip=skip: skip)
+        for name, mask in masks.items():
+            model.set_weights(start)
+            model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+            model.fit({"x": x, "mask": mask.astype("float32")}, target, verbose=0)
+            trained[skip, name] = model.get_weights()
+    for name in masks:
+        assert not np.allclose(trained[True, name][0], start[0])
+        for got, want in zip(trained[True, name], trained[False, name]):
+            assert_allclose(got, want, atol=1e-5)
+
+
 def test_causal_outputs_do_not_see_the_future():
     layer = MultiHeadAttention(num_heads=2, key_dim=4)
     x = random_inputs(B, T, D)

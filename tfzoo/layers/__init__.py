@@ -6,6 +6,7 @@ from tfzoo.layers.multi_head_attention import MultiHeadAttention
 from tfzoo.layers.position_embedding import PositionEmbedding
 from tfzoo.layers.relative_attention import RelativeAttention
 from tfzoo.layers.relative_position_encoding import RelativePositionEncoding
+from tfzoo.layers.reversible_embedding import ReversibleEmbedding
 from tfzoo.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
 from tfzoo.layers.token_and_position_embedding import TokenAndPositionEmbedding
 from tfzoo.layers.transformer_decoder_block import TransformerDecoderBlock
@@ -19,6 +20,7 @@ __all__ = [
     "PositionEmbedding",
     "RelativeAttention",
     "RelativePositionEncoding",
+    "ReversibleEmbedding",
     "SinusoidalPositionEncoding",
     "TokenAndPositionEmbedding",
     "TransformerDecoderBlock",

@@ -16,7 +16,7 @@ class MaskedLMHead(keras.layers.Layer):
     RoBERTa and DistilBERT do) plus a per-token output bias.
 
     Args:
-        token_embedding: the model's `keras.layers.ReversibleEmbedding`; the
+        token_embedding: the model's `tfzoo.layers.ReversibleEmbedding`; the
             output projection uses its table. Not serialised: the task model
             that owns this head passes it when it is rebuilt.
         activation: activation of the transform. Defaults to "gelu".

@@ -13,6 +13,21 @@ from tfzoo.layers.utils import check_positive_int, check_rate, write_positions
 _MASKED_LOGIT = -1e9
 
 
+def skip_all_ones_masks():
+    """Whether fused attention tests a mask for all-true and then runs without it.
+
+    cuDNN's fused kernel (JAX on GPUs) is markedly faster with no mask than with
+    a full [B, 1, T, S] one (`benchmarks/attention_probe.py`), and training
+    batches are often unpadded. Elsewhere the mask costs little, so the test
+    (a runtime branch) is not worth it.
+    """
+    if keras.backend.backend() != "jax":
+        return False
+    import jax
+
+    return jax.default_backend() == "gpu"
+
+
 @keras.saving.register_keras_serializable(package="tfzoo")
 class MultiHeadAttention(keras.layers.Layer):
     """Multi-head attention with padding/causal masks and a key/value cache.
@@ -275,15 +290,20 @@ class MultiHeadAttention(keras.layers.Layer):
             # cuDNN's fused kernel (JAX on GPUs) takes a mask only as a full
             # [B, H|1, T, S] tensor and masks the causal triangle itself, faster
             # than a [T, S] mask: measured in benchmarks/attention_probe.py.
-            if mask is not None:
-                mask = ops.broadcast_to(
-                    ops.expand_dims(mask, 1),
-                    (ops.shape(mask)[0], 1, ops.shape(query)[1], ops.shape(key)[1]),
+            def attend(mask=None):
+                return ops.dot_product_attention(
+                    query, key, value, mask=mask, scale=self.scale, is_causal=use_causal_mask
                 )
-            output = ops.dot_product_attention(
-                query, key, value, mask=mask, scale=self.scale, is_causal=use_causal_mask
+
+            if mask is None:
+                return attend(), None
+            mask = ops.broadcast_to(
+                ops.expand_dims(mask, 1),
+                (ops.shape(mask)[0], 1, ops.shape(query)[1], ops.shape(key)[1]),
             )
-            return output, None
+            if skip_all_ones_masks():
+                return ops.cond(ops.all(mask), attend, lambda: attend(mask)), None
+            return attend(mask), None
         if use_causal_mask:
             causal = self.causal_mask(
                 ops.shape(query)[1],

@@ -7,6 +7,7 @@ from keras import ops
 
 from tfzoo.layers.dropout import Dropout
 from tfzoo.layers.position_embedding import PositionEmbedding
+from tfzoo.layers.reversible_embedding import ReversibleEmbedding
 from tfzoo.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
 from tfzoo.layers.utils import check_positive_int, check_rate
 
@@ -26,7 +27,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
       (`type_vocabulary_size=2`, `use_layer_norm=True`, `dropout=0.1`).
     - GPT / GPT-2: token + learned position embeddings, then dropout.
 
-    The token table is a `keras.layers.ReversibleEmbedding` (`token_embedding`),
+    The token table is a `tfzoo.layers.ReversibleEmbedding` (`token_embedding`),
     so a model can tie its output projection to it:
     `logits = layer.token_embedding(hidden, reverse=True)`.
 
@@ -109,7 +110,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
                 keras.initializers.serialize(self.embeddings_initializer)
             )
 
-        self.token_embedding = keras.layers.ReversibleEmbedding(
+        self.token_embedding = ReversibleEmbedding(
             vocabulary_size,
             embedding_dim,
             embeddings_initializer=initializer(),

@@ -5,7 +5,7 @@ import keras
 from keras import ops
 
 from tfzoo.checkpoints.xlnet import XLNET
-from tfzoo.layers import Dropout
+from tfzoo.layers import Dropout, ReversibleEmbedding
 from tfzoo.layers.relative_position_encoding import RelativePositionEncoding
 from tfzoo.layers.utils import check_positive_int, check_rate, get_activation
 from tfzoo.models.backbone import Backbone
@@ -129,7 +129,7 @@ class XLNetBackbone(Backbone):
         # One instance per role; the content and query streams call the same
         # blocks, so they share every weight.
         layers = {
-            "token_embedding": keras.layers.ReversibleEmbedding(
+            "token_embedding": ReversibleEmbedding(
                 vocabulary_size, hidden_dim, embeddings_initializer=initializer(),
                 dtype=dtype, name="token_embedding"),
             "query_embedding": XLNetQueryEmbedding(

@@ -13,7 +13,7 @@ class _TiedOutputProjection(keras.layers.Layer):
     (XLNetLMHeadModel's `lm_loss`, its weight tied to the word embedding).
 
     Args:
-        token_embedding: the backbone's `keras.layers.ReversibleEmbedding`.
+        token_embedding: the backbone's `tfzoo.layers.ReversibleEmbedding`.
             Not serialised: the task model passes it when it is rebuilt.
         **kwargs: standard `keras.layers.Layer` arguments.
 
