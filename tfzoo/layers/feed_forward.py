@@ -3,9 +3,11 @@
 import keras
 
 from tfzoo.layers.dropout import Dropout
+from tfzoo.layers.gelu import gelu
 from tfzoo.layers.utils import (
     check_positive_int,
     check_rate,
+    gelu_approximate,
     get_activation,
     serialize_activation,
 )
@@ -16,7 +18,10 @@ class FeedForward(keras.layers.Layer):
     """FFN(x) = activation(x W1 + b1) W2 + b2, applied at every position.
 
     The paper uses ReLU and an inner width of 4*D (section 3.3); BERT uses the
-    exact GELU, GPT-2 the tanh approximation ("gelu_approximate").
+    exact GELU, GPT-2 the tanh approximation ("gelu_approximate"). In training
+    both GELUs take `tfzoo.layers.gelu.gelu`, whose backward pass recomputes
+    the derivative from the pre-activations instead of keeping intermediates
+    (same values; less memory traffic).
 
     Args:
         intermediate_dim: int, the inner width.
@@ -51,6 +56,12 @@ class FeedForward(keras.layers.Layer):
         super().__init__(**kwargs)
         self.intermediate_dim = check_positive_int("intermediate_dim", intermediate_dim)
         self.activation = get_activation(activation)
+        # GELUs get a training path with a recomputed gradient (None: others).
+        self._gelu_approximate = (
+            False if self.activation is keras.activations.gelu
+            else True if self.activation is gelu_approximate
+            else None
+        )
         self._activation_config = serialize_activation(activation)
         self.dropout = check_rate("dropout", dropout)
         self.output_dim = (
@@ -76,7 +87,9 @@ class FeedForward(keras.layers.Layer):
     def build(self, inputs_shape):
         output_dim = self.output_dim or inputs_shape[-1]
         self.intermediate_dense = self._dense(
-            self.intermediate_dim, self.activation, "intermediate_dense"
+            self.intermediate_dim,
+            None if self._gelu_approximate is not None else self.activation,
+            "intermediate_dense",
         )
         self.output_dense = self._dense(output_dim, None, "output_dense")
         self.intermediate_dense.build(inputs_shape)
@@ -88,6 +101,11 @@ class FeedForward(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         x = self.intermediate_dense(inputs)  # (B, T, intermediate_dim)
+        if self._gelu_approximate is not None:
+            if training:
+                x = gelu(x, approximate=self._gelu_approximate)
+            else:
+                x = self.activation(x)
         x = self.dropout_layer(x, training=training)
         return self.output_dense(x)  # (B, T, D)
 
