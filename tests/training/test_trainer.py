@@ -143,3 +143,36 @@ def test_inverse_sqrt_optimizer_option():
     assert float(schedule(3999)) == pytest.approx(512**-0.5 * 4000**-0.5, rel=1e-5)
     with pytest.raises(ValueError, match="needs optimizer.d_model"):
         OptimizerConfig(decay="inverse_sqrt")
+
+
+def test_input_autotune_is_off_on_cpu_only_hosts_unless_configured():
+    import tensorflow as tf
+
+    from tfzoo.training.config import RuntimeConfig
+    from tfzoo.training.trainer import input_autotune
+
+    has_gpu = bool(tf.config.list_logical_devices("GPU"))
+    assert input_autotune(RuntimeConfig()) is has_gpu
+    assert input_autotune(RuntimeConfig(strategy="tpu")) is True
+    assert input_autotune(RuntimeConfig(data_autotune=True)) is True
+    assert input_autotune(RuntimeConfig(data_autotune=False)) is False
+
+
+def test_training_stream_without_autotune_reads_the_same_batches():
+    import tensorflow as tf
+
+    from tfzoo.training.trainer import training_stream, with_autotune
+
+    def epoch_dataset(epoch):
+        return tf.data.Dataset.range(6).map(lambda i: i + 10 * epoch).batch(2)
+
+    tuned = training_stream(epoch_dataset, 3, start_batch=2)
+    untuned = training_stream(epoch_dataset, 3, start_batch=2, autotune=False)
+    assert tuned.options().autotune.enabled is not False
+    assert untuned.options().autotune.enabled is False
+    first = [b.numpy().tolist() for b in tuned.take(4)]
+    assert first == [b.numpy().tolist() for b in untuned.take(4)]
+    assert first == [[4, 5], [10, 11], [12, 13], [14, 15]]
+    assert with_autotune(None, False) is None
+    validation = with_autotune(tf.data.Dataset.range(3), False)
+    assert validation.options().autotune.enabled is False

@@ -103,6 +103,10 @@ class RuntimeConfig:
         mixed_precision: None, "mixed_bfloat16" or "mixed_float16" (the
             latter with dynamic loss scaling).
         jit_compile: XLA-compile the train step.
+        data_autotune: tf.data autotuning of the input pipelines; null: on
+            where a GPU or TPU runs the model, off on CPU-only hosts (its
+            thread competes with the model's there; see
+            `tfzoo.training.trainer.input_autotune`).
         seed: random seed for weights, dropout and data order.
     """
 
@@ -113,6 +117,7 @@ class RuntimeConfig:
     loop: str = "auto"
     mixed_precision: Optional[str] = None
     jit_compile: bool = False
+    data_autotune: Optional[bool] = None
     seed: int = 0
 
     def __post_init__(self):

@@ -33,15 +33,41 @@ def resumed_epoch(model_dir):
         return int(json.load(f)["epoch"])
 
 
-def training_stream(epoch_dataset, batches_per_epoch, start_batch):
+def training_stream(epoch_dataset, batches_per_epoch, start_batch, autotune=True):
     """Endless batches: data epoch after data epoch, starting `start_batch` in.
 
     Each data epoch is `epoch_dataset(epoch)`, deterministic in the epoch, so
     starting at any batch replays exactly what an uninterrupted run reads there.
+    `autotune=False` turns tf.data's autotuning off (see `input_autotune`).
     """
     first_epoch, skip = divmod(start_batch, batches_per_epoch)
     stream = tf.data.Dataset.range(first_epoch, 2**62).flat_map(epoch_dataset)
-    return stream.skip(skip).prefetch(tf.data.AUTOTUNE)
+    return with_autotune(stream.skip(skip).prefetch(tf.data.AUTOTUNE), autotune)
+
+
+def input_autotune(runtime):
+    """Whether tf.data autotunes the input pipelines: `runtime.data_autotune`,
+    or when null, on where a GPU or TPU runs the model and off on CPU-only hosts.
+
+    On a CPU-only host the model and the pipeline share the cores, and the
+    tuner's thread takes them from the model: with it on, the demo's training
+    took 150 and 153 s on 2 cores, without it 125 and 137 s, and single
+    `fit` calls of BERT-base ran every step 1.65x slower at random
+    (docs/benchmarks.md). tfzoo's pipelines tokenize once, before training,
+    so they have little to tune.
+    """
+    if runtime.data_autotune is not None:
+        return runtime.data_autotune
+    return runtime.strategy == "tpu" or bool(tf.config.list_logical_devices("GPU"))
+
+
+def with_autotune(dataset, autotune):
+    """`dataset` with tf.data autotuning on or off (None passes through)."""
+    if dataset is None or autotune:
+        return dataset
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
 
 
 def train(experiment, model_dir, callbacks=()):
@@ -74,6 +100,8 @@ def train(experiment, model_dir, callbacks=()):
     epoch_dataset, validation_data, batches_per_epoch = task.datasets(
         trainer.batch_size, trainer.eval_batch_size or trainer.batch_size,
         seed=experiment.runtime.seed)
+    autotune = input_autotune(experiment.runtime)
+    validation_data = with_autotune(validation_data, autotune)
     steps_per_epoch = trainer.steps_per_epoch or batches_per_epoch
     total_steps = steps_per_epoch * trainer.epochs
     logging.info("Training %s for %d epochs x %d steps (global batch %d, %s strategy) into %s",
@@ -89,11 +117,11 @@ def train(experiment, model_dir, callbacks=()):
     if use_fit:
         history = _fit(model, optimizer, strategy, task, experiment, epoch_dataset,
                        validation_data, batches_per_epoch, steps_per_epoch, model_dir,
-                       callbacks)
+                       callbacks, autotune)
     else:
         history = _custom_loop(model, optimizer, strategy, task, experiment, epoch_dataset,
                                validation_data, batches_per_epoch, steps_per_epoch, model_dir,
-                               callbacks)
+                               callbacks, autotune)
     elapsed = time.time() - started
     final_dir = write_path(os.path.join(model_dir, "final"), strategy)
     model.save_pretrained(final_dir)
@@ -117,13 +145,14 @@ def train(experiment, model_dir, callbacks=()):
 
 
 def _fit(model, optimizer, strategy, task, experiment, epoch_dataset, validation_data,
-         batches_per_epoch, steps_per_epoch, model_dir, callbacks):
+         batches_per_epoch, steps_per_epoch, model_dir, callbacks, autotune):
     """Keras' model.fit, resumable through BackupAndRestore."""
     trainer = experiment.trainer
     start_epoch = resumed_epoch(model_dir)
     if start_epoch:
         logging.info("Resuming %s from epoch %d", model_dir, start_epoch)
-    train_data = training_stream(epoch_dataset, batches_per_epoch, start_epoch * steps_per_epoch)
+    train_data = training_stream(epoch_dataset, batches_per_epoch, start_epoch * steps_per_epoch,
+                                 autotune)
     with strategy.scope():
         model.compile(optimizer=optimizer, jit_compile=experiment.runtime.jit_compile,
                       **task.compile_kwargs())
@@ -139,7 +168,7 @@ def _fit(model, optimizer, strategy, task, experiment, epoch_dataset, validation
 
 
 def _custom_loop(model, optimizer, strategy, task, experiment, epoch_dataset, validation_data,
-                 batches_per_epoch, steps_per_epoch, model_dir, callbacks):
+                 batches_per_epoch, steps_per_epoch, model_dir, callbacks, autotune):
     """tfzoo's Trainer: the strategies model.fit cannot run."""
     trainer = experiment.trainer
     compile_kwargs = task.compile_kwargs()
@@ -157,5 +186,5 @@ def _custom_loop(model, optimizer, strategy, task, experiment, epoch_dataset, va
                    metrics=metrics, jit_compile=experiment.runtime.jit_compile,
                    checkpoint_every=trainer.checkpoint_every_steps,
                    callbacks=extra + list(callbacks))
-    return loop.fit(lambda start: training_stream(epoch_dataset, batches_per_epoch, start),
+    return loop.fit(lambda start: training_stream(epoch_dataset, batches_per_epoch, start, autotune),
                     trainer.epochs, steps_per_epoch, validation_data, verbose=trainer.verbose)
