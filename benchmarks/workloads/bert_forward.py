@@ -8,7 +8,8 @@ GELU), random weights (latency does not depend on them), random token ids of
 length `--seq_length` with a full input mask; `training=False`. tfzoo and
 keras-hub run through the same compiled forward step (`--no-jit` for plain
 graphs); transformers runs `BertModel` in `torch.inference_mode` with SDPA
-attention (bf16 autocast under `--precision mixed_bfloat16`).
+attention (bf16 autocast under `--precision mixed_bfloat16`, bf16 weights under
+`--precision bfloat16`).
 """
 
 import numpy as np
@@ -50,6 +51,8 @@ def _torch_forward(args):
 
     config = transformers.BertConfig(attn_implementation="sdpa")  # BERT-base defaults
     model = transformers.BertModel(config).eval()
+    if args.precision == "bfloat16":  # bf16 weights and activations, as the Keras rows
+        model = model.to(torch.bfloat16)
     bf16 = args.precision == "mixed_bfloat16"
 
     def forward(inputs):
