@@ -18,7 +18,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-HIDDEN, INTERMEDIATE, LAYERS, HEADS = 768, 3072, 12, 12
+HIDDEN, INTERMEDIATE, LAYERS = 768, 3072, 12
 
 
 def shapes(tokens):

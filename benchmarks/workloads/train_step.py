@@ -148,9 +148,9 @@ def _fit_arguments(x, y, steps, batch_size):
         return dict(x={k: tile(v) for k, v in x.items()}, y=tile(y), batch_size=batch_size)
     import tensorflow as tf
 
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return dict(x=tf.data.Dataset.from_tensors((x, y)).repeat(steps).with_options(options))
+    from tfzoo.training.trainer import with_autotune
+
+    return dict(x=with_autotune(tf.data.Dataset.from_tensors((x, y)).repeat(steps), False))
 
 
 def _keras_step(implementation, args):
