@@ -5,6 +5,7 @@ from keras import ops
 
 from tfzoo.checkpoints.gpt import GPT
 from tfzoo.layers import TokenAndPositionEmbedding, TransformerDecoderBlock
+from tfzoo.layers.layer_norm import LayerNormalization
 from tfzoo.layers.utils import check_positive_int
 from tfzoo.models.backbone import Backbone
 
@@ -83,7 +84,7 @@ class GPTBackbone(Backbone):
         ]
         self.final_layer_norm = None
         if normalize_first:
-            self.final_layer_norm = keras.layers.LayerNormalization(
+            self.final_layer_norm = LayerNormalization(
                 epsilon=layer_norm_epsilon, dtype=dtype, name="final_layer_norm")
 
         # === Functional graph ===
