@@ -3,7 +3,6 @@
 import keras
 from keras import ops
 
-from tfzoo.layers.layer_norm import LayerNormalization
 from tfzoo.layers.utils import check_positive_int, get_activation, serialize_activation
 
 
@@ -58,7 +57,7 @@ class MaskedLMHead(keras.layers.Layer):
             name="transform_dense",
         )
         self.transform_dense.build((None, None, hidden_dim))
-        self.transform_layer_norm = LayerNormalization(
+        self.transform_layer_norm = keras.layers.LayerNormalization(
             epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name="transform_layer_norm"
         )
         self.transform_layer_norm.build((None, None, hidden_dim))

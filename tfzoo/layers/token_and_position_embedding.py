@@ -6,7 +6,6 @@ import keras
 from keras import ops
 
 from tfzoo.layers.dropout import Dropout
-from tfzoo.layers.layer_norm import LayerNormalization
 from tfzoo.layers.position_embedding import PositionEmbedding
 from tfzoo.layers.reversible_embedding import ReversibleEmbedding
 from tfzoo.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
@@ -140,7 +139,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
             )
         self.layer_norm = None
         if use_layer_norm:
-            self.layer_norm = LayerNormalization(
+            self.layer_norm = keras.layers.LayerNormalization(
                 epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm"
             )
         self.dropout_layer = Dropout(

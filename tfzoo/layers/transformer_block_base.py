@@ -4,7 +4,6 @@ import keras
 
 from tfzoo.layers.dropout import Dropout
 from tfzoo.layers.feed_forward import FeedForward
-from tfzoo.layers.layer_norm import LayerNormalization
 from tfzoo.layers.multi_head_attention import MultiHeadAttention
 from tfzoo.layers.utils import (
     check_positive_int,
@@ -78,7 +77,7 @@ class TransformerBlockBase(keras.layers.Layer):
         )
 
     def _layer_norm(self, name):
-        return LayerNormalization(
+        return keras.layers.LayerNormalization(
             epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name=name
         )
 

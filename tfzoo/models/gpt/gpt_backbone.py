@@ -5,7 +5,6 @@ from keras import ops
 
 from tfzoo.checkpoints.gpt import GPT
 from tfzoo.layers import TokenAndPositionEmbedding, TransformerDecoderBlock
-from tfzoo.layers.layer_norm import LayerNormalization
 from tfzoo.layers.utils import check_positive_int
 from tfzoo.models.backbone import Backbone
 
@@ -84,7 +83,7 @@ class GPTBackbone(Backbone):
         ]
         self.final_layer_norm = None
         if normalize_first:
-            self.final_layer_norm = LayerNormalization(
+            self.final_layer_norm = keras.layers.LayerNormalization(
                 epsilon=layer_norm_epsilon, dtype=dtype, name="final_layer_norm")
 
         # === Functional graph ===
