@@ -215,6 +215,45 @@ def test_cached_decoding_equals_full_pass():
     np.testing.assert_allclose(np.concatenate(outputs, axis=1), full, atol=1e-5)
 
 
+def test_cache_pair_equals_stacked_cache():
+    """The (keys, values) form gives the stacked form's outputs and comes back as a pair."""
+    layer = MultiHeadAttention(num_heads=2, key_dim=4)
+    x = random_inputs(B, T, D)
+    stacked = ops.zeros((B, 2, T, 2, 4))
+    pair = (ops.zeros((B, T, 2, 4)), ops.zeros((B, T, 2, 4)))
+    for index in range(T):
+        step = x[:, index: index + 1]
+        expected, stacked = layer(step, step, use_causal_mask=True, cache=stacked,
+                                  cache_update_index=index)
+        got, pair = layer(step, step, use_causal_mask=True, cache=pair,
+                          cache_update_index=index)
+        assert isinstance(pair, tuple) and len(pair) == 2
+        assert_allclose(got, expected, atol=1e-6)
+    assert_allclose(pair[0], to_numpy(stacked)[:, 0])
+    assert_allclose(pair[1], to_numpy(stacked)[:, 1])
+
+
+def test_cache_pair_allows_value_dim_different_from_key_dim():
+    layer = MultiHeadAttention(num_heads=2, key_dim=4, value_dim=3)
+    x = random_inputs(B, T, D)
+    full = to_numpy(layer(x, x, use_causal_mask=True))
+    pair = (ops.zeros((B, T, 2, 4)), ops.zeros((B, T, 2, 3)))
+    out, pair = layer(x, x, use_causal_mask=True, cache=pair, cache_update_index=0)
+    np.testing.assert_allclose(to_numpy(out), full, atol=1e-5)
+    with pytest.raises(ValueError, match="key_dim == value_dim"):
+        layer(x, x, cache=ops.zeros((B, 2, T, 2, 4)), cache_update_index=0)
+
+
+def test_bad_cache_pair_names_the_shapes():
+    layer = MultiHeadAttention(num_heads=2, key_dim=4)
+    x = random_inputs(B, T, D)
+    with pytest.raises(ValueError, match=r"\(2, 5, 2, 5\)"):
+        layer(x, x, cache=(ops.zeros((B, T, 2, 4)), ops.zeros((B, T, 2, 5))),
+              cache_update_index=0)
+    with pytest.raises(ValueError, match="pair"):
+        layer(x, x, cache=(ops.zeros((B, T, 2, 4)),), cache_update_index=0)
+
+
 def test_precomputed_cross_attention_cache_equals_no_cache():
     layer = MultiHeadAttention(num_heads=2, key_dim=4)
     query, memory = random_inputs(B, T, D), random_inputs(B, S, D, seed=1)

@@ -72,11 +72,15 @@ class MultiHeadAttention(keras.layers.Layer):
             [B, S] (a key padding mask, same for every query) or [B, T, S].
         use_causal_mask: bool, forbid attending to later positions. With a cache,
             query t sits at absolute position `cache_update_index + t`.
-        cache: [B, 2, S, H, K], stacked keys and values. With
-            `cache_update_index`, the new keys/values are written into it at
-            that index and attention runs over the whole cache (mask the unused
-            tail with `use_causal_mask` or `attention_mask`). Without it, the
-            cache is used as the keys/values as it is.
+        cache: [B, 2, S, H, K], stacked keys and values, or a pair
+            `(keys [B, S, H, K], values [B, S, H, V])`; the updated cache comes
+            back in the form it was given. With `cache_update_index`, the new
+            keys/values are written into it at that index and attention runs
+            over the whole cache (mask the unused tail with `use_causal_mask` or
+            `attention_mask`). Without it, the cache is used as the keys/values
+            as it is. The pair is the faster form for decoding loops: the
+            stacked tensor is split and rebuilt at every call (copies of the
+            whole cache), the pair is updated in place.
         cache_update_index: int or scalar int tensor, where the new keys/values go.
         training: bool, whether dropout is active.
         return_attention_scores: bool, also return the probabilities
@@ -197,8 +201,8 @@ class MultiHeadAttention(keras.layers.Layer):
             key = self.key_dense(key)  # (B, S, H, K)
             value = self.value_dense(value)  # (B, S, H, V)
         else:
-            self._check_cache(cache)
-            key_cache, value_cache = cache[:, 0], cache[:, 1]  # (B, S, H, K)
+            stacked = self._check_cache(cache)
+            key_cache, value_cache = (cache[:, 0], cache[:, 1]) if stacked else cache
             if cache_update_index is None:
                 key, value = key_cache, value_cache
             else:
@@ -210,7 +214,7 @@ class MultiHeadAttention(keras.layers.Layer):
                     value_cache, cache_update_index,
                     ops.cast(self.value_dense(value), value_cache.dtype)
                 )
-            cache = ops.stack((key, value), axis=1)  # (B, 2, S, H, K)
+            cache = ops.stack((key, value), axis=1) if stacked else (key, value)
 
         mask = self._padding_or_attention_mask(attention_mask)
         output, scores = self._attend(
@@ -233,16 +237,30 @@ class MultiHeadAttention(keras.layers.Layer):
         return results[0] if len(results) == 1 else results
 
     def _check_cache(self, cache):
+        """Whether `cache` is the stacked form; raises on anything else."""
+        if isinstance(cache, (tuple, list)):
+            shapes = [tuple(c.shape) for c in cache]
+            if len(cache) != 2 or any(len(shape) != 4 for shape in shapes) or (
+                None not in (shapes[0][3], shapes[1][3])
+                and (shapes[0][3], shapes[1][3]) != (self.key_dim, self.value_dim)
+            ):
+                raise ValueError(
+                    "A `cache` pair must be (keys [batch, sequence, num_heads, key_dim], "
+                    "values [batch, sequence, num_heads, value_dim]) with key_dim="
+                    f"{self.key_dim} and value_dim={self.value_dim}. Received shapes: {shapes}"
+                )
+            return False
         if len(cache.shape) != 5 or (cache.shape[1] is not None and cache.shape[1] != 2):
             raise ValueError(
-                "`cache` must have shape [batch, 2, sequence, num_heads, key_dim]. "
-                f"Received: cache.shape={tuple(cache.shape)}"
+                "`cache` must have shape [batch, 2, sequence, num_heads, key_dim] or be a "
+                f"(keys, values) pair. Received: cache.shape={tuple(cache.shape)}"
             )
         if self.key_dim != self.value_dim:
             raise ValueError(
-                "A key/value cache needs key_dim == value_dim. Received: "
-                f"key_dim={self.key_dim}, value_dim={self.value_dim}"
+                "A stacked key/value cache needs key_dim == value_dim (pass a (keys, values) "
+                f"pair otherwise). Received: key_dim={self.key_dim}, value_dim={self.value_dim}"
             )
+        return True
 
     @staticmethod
     def _padding_or_attention_mask(attention_mask):

@@ -3,12 +3,14 @@
 import json
 import os
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from keras import ops
 
 from tests.testing import assert_allclose, run_model_test, to_numpy
-from tfzoo.models.gpt import GPTBackbone, GPTCausalLM
+from tfzoo.models.gpt import GPTBackbone, GPTCausalLM, gpt_causal_lm
 
 TINY = dict(vocab_size=100, n_positions=64, n_embd=32, n_layer=2, n_head=4)
 
@@ -182,6 +184,49 @@ def test_cached_equals_uncached_and_batch_composition_does_not_matter(checkpoint
     for prompt, tokens in zip(PROMPTS, together):
         assert tokens == uncached_greedy(model, prompt, 8)
         assert model.generate([prompt], max_new_tokens=8)[0] == tokens
+
+
+def test_per_layer_cache_equals_stacked_cache(checkpoints):
+    """`initial_cache`'s per-layer pairs and the stacked `cache_shape` tensor decode alike."""
+    backbone = GPTCausalLM.from_pretrained(checkpoints["gpt2"][0]).backbone
+    ids = np.array([[5, 17, 42, 8], [9, 3, 77, 21]], "int32")
+    stacked = ops.zeros(backbone.cache_shape(2, 6), backbone.compute_dtype)
+    pairs = backbone.initial_cache(2, 6)
+    assert len(pairs) == backbone.num_layers
+    expected, stacked = backbone.call_with_cache(ids, stacked, 0)
+    got, pairs = backbone.call_with_cache(ids, pairs, 0)
+    assert_allclose(got, expected, atol=1e-5)
+    step = ids[:, -1:]
+    expected, stacked = backbone.call_with_cache(step, stacked, 4)
+    got, pairs = backbone.call_with_cache(step, pairs, 4)
+    assert_allclose(got, expected, atol=1e-5)
+    for layer, (keys, values) in enumerate(pairs):
+        assert_allclose(keys, to_numpy(stacked)[:, layer, 0], atol=1e-6)
+        assert_allclose(values, to_numpy(stacked)[:, layer, 1], atol=1e-6)
+
+
+def test_single_prompt_decodes_as_two_rows_on_cpu_xla(checkpoints, monkeypatch):
+    """On CPUs, one prompt is decoded as two identical rows (faster under XLA): the
+    tokens equal those of the prompt in a batch, greedy and sampled, and the
+    function is called with two rows."""
+    model = GPTCausalLM.from_pretrained(checkpoints["gpt2"][0])
+    assert gpt_causal_lm.xla_on_cpu(True) == (keras.backend.backend() in ("tensorflow", "jax"))
+    for kwargs in ({}, dict(greedy=False, top_k=5, seed=3)):
+        alone = model.generate([PROMPTS[0]], max_new_tokens=6, **kwargs)
+        assert alone == model.generate([PROMPTS[0], PROMPTS[1]], max_new_tokens=6,
+                                       **kwargs)[:1]
+    rows = []
+    real = gpt_causal_lm.compile_with_model
+
+    def spy(model, fn, jit_compile=True):
+        compiled = real(model, fn, jit_compile)
+        return lambda buffer, *args: rows.append(len(buffer)) or compiled(buffer, *args)
+
+    monkeypatch.setattr(gpt_causal_lm, "compile_with_model", spy)
+    model._generate_functions._functions.clear()  # compile again, through the spy
+    model.generate([PROMPTS[0]], max_new_tokens=2)
+    model.generate([PROMPTS[0]], max_new_tokens=2, num_beams=2)
+    assert rows == [2 if gpt_causal_lm.xla_on_cpu(True) else 1, 1]
 
 
 def test_sampling_is_seeded_and_respects_top_k(checkpoints):

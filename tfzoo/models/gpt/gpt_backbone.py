@@ -114,24 +114,39 @@ class GPTBackbone(Backbone):
         self.token_embedding = self.embeddings.token_embedding
 
     def cache_shape(self, batch_size, length):
-        """Shape of the key/value cache: [B, layers, 2, length, H, K]."""
+        """Shape of the stacked key/value cache: [B, layers, 2, length, H, K]."""
         return (batch_size, self.num_layers, 2, length, self.num_heads,
                 self.hidden_dim // self.num_heads)
 
+    def initial_cache(self, batch_size, length):
+        """An empty key/value cache in the per-layer form: a tuple with one
+        `(keys, values)` pair of zeros [B, length, H, K] per block, in the
+        compute dtype. Decoding loops should use this form: each step updates
+        it in place, where the stacked [B, layers, 2, length, H, K] tensor is
+        sliced and rebuilt (whole-cache copies) at every step."""
+        shape = (batch_size, length, self.num_heads, self.hidden_dim // self.num_heads)
+        return tuple(
+            (ops.zeros(shape, self.compute_dtype), ops.zeros(shape, self.compute_dtype))
+            for _ in range(self.num_layers)
+        )
+
     def call_with_cache(self, token_ids, cache, cache_update_index):
         """Hidden states of `token_ids` [B, t] at positions `cache_update_index`...,
-        attending to the cache, which is updated and returned.
+        attending to the cache, which is updated and returned in the form it
+        came in: `initial_cache`'s per-layer pairs, or a stacked tensor of
+        `cache_shape`.
 
         Right-padded batches decode in lockstep: every position before the
         current one is a real token, so the causal mask alone is correct.
         """
+        stacked = not isinstance(cache, (tuple, list))
         x = self.embeddings(token_ids, start_index=cache_update_index)
         layer_caches = []
         for i, block in enumerate(self.blocks):
             x, layer_cache = block(
-                x, self_attention_cache=cache[:, i],
+                x, self_attention_cache=cache[:, i] if stacked else tuple(cache[i]),
                 self_attention_cache_update_index=cache_update_index)
-            layer_caches.append(layer_cache)
+            layer_caches.append(layer_cache if stacked else tuple(layer_cache))
         if self.final_layer_norm is not None:
             x = self.final_layer_norm(x)
-        return x, ops.stack(layer_caches, axis=1)
+        return x, ops.stack(layer_caches, axis=1) if stacked else tuple(layer_caches)

@@ -136,21 +136,26 @@ class Transformer(Backbone):
 
     # === Incremental decoding ===
     def _initial_cache(self, source_ids, source_mask, target_length):
-        """Encodes the source once; cross-attention keys/values computed once."""
+        """Encodes the source once; cross-attention keys/values computed once.
+
+        Caches are per decoder block `(keys, values)` pairs [B, length, H, K],
+        which attention updates in place (see `MultiHeadAttention`)."""
         encoded = self._encode(source_ids, source_mask)  # (B, S, D)
         batch, source_length = ops.shape(source_ids)[0], ops.shape(source_ids)[1]
         head_dim = self.hidden_dim // self.num_heads
+
+        def empty(length):
+            shape = (batch, length, self.num_heads, head_dim)
+            return (ops.zeros(shape, self.compute_dtype), ops.zeros(shape, self.compute_dtype))
+
         cross = []
         for block in self.decoder_blocks:
-            empty = ops.zeros((batch, 2, source_length, self.num_heads, head_dim),
-                              dtype=self.compute_dtype)
-            _, filled = block.cross_attention(encoded[:, :1], encoded, cache=empty,
-                                              cache_update_index=0)
-            cross.append(filled)
+            _, filled = block.cross_attention(encoded[:, :1], encoded,
+                                              cache=empty(source_length), cache_update_index=0)
+            cross.append(tuple(filled))
         return {
-            "self": ops.zeros((batch, self.num_layers, 2, target_length, self.num_heads,
-                               head_dim), dtype=self.compute_dtype),
-            "cross": ops.stack(cross, axis=1),  # (B, L, 2, S, H, K)
+            "self": tuple(empty(target_length) for _ in self.decoder_blocks),
+            "cross": tuple(cross),
             "source_mask": source_mask,
         }
 
@@ -160,11 +165,11 @@ class Transformer(Backbone):
         for i, block in enumerate(self.decoder_blocks):
             x, self_cache, _ = block(
                 x, encoder_padding_mask=cache["source_mask"],
-                self_attention_cache=cache["self"][:, i],
+                self_attention_cache=tuple(cache["self"][i]),
                 self_attention_cache_update_index=index,
-                cross_attention_cache=cache["cross"][:, i])
-            self_caches.append(self_cache)
-        return x, dict(cache, self=ops.stack(self_caches, axis=1))
+                cross_attention_cache=tuple(cache["cross"][i]))
+            self_caches.append(tuple(self_cache))
+        return x, dict(cache, self=tuple(self_caches))
 
     def decode_function(self, sampling, num_beams, length_penalty, end_token_id):
         """`decode(source [B, S], buffer [B, L], prompt_lengths, end_indices, seed)`:
