@@ -22,7 +22,7 @@ flags.DEFINE_integer("num_beams", 1, "generate: beam search width (>1: beam sear
 flags.DEFINE_bool("greedy", False, "generate: take the most likely token at each step.")
 flags.DEFINE_integer("seed", None, "generate: random seed for sampling.")
 flags.DEFINE_bool("xla", True, "generate: XLA-compile decoding (TensorFlow). --noxla runs a "
-                  "plain graph, faster at batch 1 on CPUs.")
+                  "plain graph, as a SavedModel export serves it (slower on CPUs).")
 flags.DEFINE_enum("dtype", None, ["float32", "bfloat16", "float16"],
                   "generate: weights and compute dtype (default: float32). bfloat16 halves "
                   "the memory each token reads; on CPUs decoding is bound by it.")

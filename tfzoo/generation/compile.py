@@ -7,9 +7,8 @@ def compile_with_model(model, fn, jit_compile=True):
     """`fn(*args)` compiled for the backend, reading `model`'s current weights.
 
     TensorFlow: a `tf.function`, XLA-compiled unless `jit_compile` is False
-    (a plain graph, whose oneDNN matrix-vector products decode faster at
-    batch 1 on CPUs: docs/benchmarks.md); variables are captured by
-    reference. JAX: `jax.jit` whatever `jit_compile` says, the variables passed
+    (a plain graph, as a SavedModel export runs it); variables are captured
+    by reference. JAX: `jax.jit` whatever `jit_compile` says, the variables passed
     in on every call through a `keras.StatelessScope`, so later weight updates
     are seen. Other backends run eagerly.
     """

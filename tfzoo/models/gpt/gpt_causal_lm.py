@@ -89,9 +89,10 @@ class GPTCausalLM(Task):
                 defaults to `<|endoftext|>` when the tokenizer has it.
             seed: makes sampling reproducible.
             jit_compile: TensorFlow only: False runs the decoding loop as a
-                plain graph instead of XLA. On CPUs that is faster at batch 1
-                and slower at batch 8 (GPT-2 124M, 2 cores: 48 vs 36 and
-                129 vs 180 tokens/s). Either way it is compiled once.
+                plain graph instead of XLA (the graph a SavedModel export
+                serves). On CPUs XLA is the faster (GPT-2 124M, 2 cores: 51
+                vs 48 tokens/s at batch 1, 252 vs 170 at batch 8). Either way
+                it is compiled once.
 
         Returns:
             Strings (prompt + continuation) for string prompts, else lists of
@@ -135,12 +136,14 @@ class GPTCausalLM(Task):
         for row, ids in enumerate(token_lists):
             buffer[row, :len(ids)] = ids
         seed_value = np.int32(seed if seed is not None else np.random.randint(2**31 - 1))
-        # XLA's CPU compiler fuses a single row's matrix-vector products with
-        # the ops that feed them into plain loops, several times slower than
-        # the matrix products it runs for two rows (docs/benchmarks.md): one
-        # row is decoded as two identical rows and the first kept. Rows are
-        # independent, so its tokens are the same either way.
-        single_row = len(token_lists) == 1 and num_beams == 1 and xla_on_cpu(jit_compile)
+        # XLA's CPU compiler fuses a single row's float32 matrix-vector
+        # products with the ops that feed them into plain loops, several times
+        # slower than the matrix products it runs for two rows
+        # (docs/benchmarks.md): one row is decoded as two identical rows and the
+        # first kept. Rows are independent, so its tokens are the same either
+        # way. (In bfloat16 the single row is the faster: 67-75 vs 54-58 tokens/s.)
+        single_row = (len(token_lists) == 1 and num_beams == 1 and xla_on_cpu(jit_compile)
+                      and self.backbone.token_embedding.compute_dtype == "float32")
         if single_row:
             buffer, lengths, ends = (np.repeat(a, 2, axis=0) for a in (buffer, lengths, ends))
 
