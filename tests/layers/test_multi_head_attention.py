@@ -233,6 +233,23 @@ def test_cache_pair_equals_stacked_cache():
     assert_allclose(pair[1], to_numpy(stacked)[:, 1])
 
 
+def test_one_query_over_a_cache_respects_the_padding_mask():
+    """A decoding step (one query, the single-query path) equals the last row
+    of a full pass with the same key padding mask, in float32 and bfloat16."""
+    lengths = [T, 3]
+    mask = padding_mask(lengths, T)
+    for dtype, atol in (("float32", 1e-5), ("bfloat16", 3e-2)):
+        layer = MultiHeadAttention(num_heads=2, key_dim=4, dtype=dtype)
+        x = random_inputs(B, T, D)
+        full = to_numpy(layer(x, x, attention_mask=mask)).astype("float32")
+        pair = (ops.zeros((B, T, 2, 4), dtype), ops.zeros((B, T, 2, 4), dtype))
+        _, pair = layer(x[:, :-1], x[:, :-1], cache=pair, cache_update_index=0)
+        step, _ = layer(x[:, -1:], x[:, -1:], attention_mask=mask, cache=pair,
+                        cache_update_index=T - 1)
+        np.testing.assert_allclose(to_numpy(step).astype("float32")[:, 0], full[:, -1],
+                                   atol=atol)
+
+
 def test_cache_pair_allows_value_dim_different_from_key_dim():
     layer = MultiHeadAttention(num_heads=2, key_dim=4, value_dim=3)
     x = random_inputs(B, T, D)

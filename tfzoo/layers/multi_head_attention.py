@@ -358,15 +358,14 @@ class MultiHeadAttention(keras.layers.Layer):
         cache's own layout, XLA reads each key and value once in a fused loop
         (GPT-2 124M on 2 CPU cores, batch 8: docs/benchmarks.md).
         """
-        scores = ops.sum(query * key, axis=-1)  # (B, S, H)
-        logits = ops.cast(ops.expand_dims(ops.transpose(scores, (0, 2, 1)), 2), "float32")
-        logits = logits * self.scale  # (B, H, 1, S)
+        # Sums in float32, as the matrix products accumulate (no-ops in float32).
+        scores = ops.sum(ops.cast(query, "float32") * ops.cast(key, "float32"), axis=-1)
+        logits = ops.expand_dims(ops.transpose(scores, (0, 2, 1)), 2) * self.scale  # (B,H,1,S)
         if mask is not None:
             logits = ops.where(mask, logits, _MASKED_LOGIT)
-        probabilities = ops.cast(ops.softmax(logits, axis=-1), value.dtype)
-        weights = ops.transpose(probabilities[:, :, 0], (0, 2, 1))  # (B, S, H)
-        output = ops.sum(ops.expand_dims(weights, -1) * value, axis=1)  # (B, H, V)
-        return ops.expand_dims(output, 1)
+        weights = ops.transpose(ops.softmax(logits, axis=-1)[:, :, 0], (0, 2, 1))  # (B, S, H)
+        output = ops.sum(ops.expand_dims(weights, -1) * ops.cast(value, "float32"), axis=1)
+        return ops.cast(ops.expand_dims(output, 1), value.dtype)  # (B, 1, H, V)
 
     def get_config(self):
         config = super().get_config()
