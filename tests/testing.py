@@ -120,12 +120,31 @@ def run_layer_test(
     return layer, outputs
 
 
+def merge_heads(value, shape):
+    """`value` reshaped to `shape` when only its trailing head axes are merged there."""
+    value = np.asarray(value)
+    shape = tuple(shape)
+    if value.shape != shape:
+        merged = value.shape[:len(shape) - 1] + (int(np.prod(value.shape[len(shape) - 1:])),)
+        if merged != shape:
+            raise ValueError(f"Cannot copy a {value.shape} weight into a {shape} one.")
+        value = value.reshape(shape)
+    return value
+
+
+def set_weights_merging_heads(target, weights):
+    """`target.set_weights(weights)` with Keras' split-head shapes merged (`merge_heads`)."""
+    target.set_weights([merge_heads(w, v.shape) for w, v in zip(weights, target.weights)])
+
+
 def copy_weights_by_path(source, target, renames=()):
     """Copies weights between layers of the same structure but different names.
 
     Weight paths are taken relative to each layer; `renames` is a list of
     (source_fragment, target_fragment) substitutions applied to source paths.
-    Every target weight must be matched exactly once.
+    Every target weight must be matched exactly once. Keras keeps attention
+    heads on their own axes ([D, H, K] kernels, [H, K] biases) where tfzoo's
+    query/key/value merge them ([D, H*K], [H*K]): see `merge_heads`.
     """
     def relative(layer, variable):
         return variable.path[len(layer.name) + 1:]
@@ -138,7 +157,7 @@ def copy_weights_by_path(source, target, renames=()):
             path = path.replace(old, new)
         if path not in targets:
             raise KeyError(f"No target weight for {path}; targets: {sorted(targets)}")
-        targets[path].assign(weight.value)
+        targets[path].assign(merge_heads(weight.value, targets[path].shape))
         assigned.add(path)
     missing = set(targets) - assigned
     if missing:

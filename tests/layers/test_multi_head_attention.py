@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from keras import ops
 
-from tests.testing import assert_allclose, random_inputs, run_layer_test, to_numpy
+from tests.testing import (
+    assert_allclose,
+    random_inputs,
+    run_layer_test,
+    set_weights_merging_heads,
+    to_numpy,
+)
 from tfzoo.layers import MultiHeadAttention
 
 B, T, S, D = 2, 5, 7, 8
@@ -63,6 +69,21 @@ def test_layer_contract_with_cache():
     )
 
 
+def test_projection_kernels_keep_heads_merged():
+    # Checkpoints store query/key/value as [D, H*K] (Google) or its transpose
+    # (Hugging Face); the merged layout also keeps XLA on CPU from fusing a
+    # reshape into one-row matrix-vector products (docs/benchmarks.md).
+    layer = MultiHeadAttention(num_heads=3, key_dim=4, value_dim=5, output_dim=7)
+    layer(random_inputs(B, T, D), random_inputs(B, S, D, seed=1))
+    shapes = {w.path.split("/", 1)[1]: tuple(w.shape) for w in layer.weights}
+    assert shapes == {
+        "query/kernel": (D, 12), "query/bias": (12,),
+        "key/kernel": (D, 12), "key/bias": (12,),
+        "value/kernel": (D, 15), "value/bias": (15,),
+        "attention_output/kernel": (3, 5, 7), "attention_output/bias": (7,),
+    }
+
+
 def reference_pair(**kwargs):
     ours = MultiHeadAttention(**kwargs)
     theirs = keras.layers.MultiHeadAttention(
@@ -103,7 +124,7 @@ def test_matches_keras_multi_head_attention(case, layer_kwargs):
     # Build through Keras' explicit path: its fused path breaks on JAX when
     # value_dim != key_dim (the case our layer keeps off the fused path).
     theirs(query, value, key, return_attention_scores=True)
-    ours.set_weights(theirs.get_weights())
+    set_weights_merging_heads(ours, theirs.get_weights())
 
     our_mask = their_mask = None
     if spec["lengths"] is not None:
@@ -134,7 +155,7 @@ def test_all_ones_mask_skipping_keeps_outputs_and_gradients(monkeypatch, causal)
     x = random_inputs(B, T, D)
     ours(x, x)
     theirs(x, x)
-    ours.set_weights(theirs.get_weights())
+    set_weights_merging_heads(ours, theirs.get_weights())
     masks = {"all ones": np.ones((B, T), "int32"), "padded": padding_mask([3, 6], T)}
     expected = {
         name: theirs(x, x, attention_mask=np.repeat(mask[:, None, :], T, axis=1),

@@ -4,12 +4,12 @@ One table per family lists each tfzoo variable, its Hugging Face name and (for
 BERT) its original Google name, and a kind that says how the array is laid
 out. Hugging Face stores torch `Linear` weights as [out, in] (transposed here);
 Google's TF checkpoints store kernels as [in, out]; both store attention
-projections with the heads merged ([D, H*K]), which the rule reshapes.
+projections with the heads merged: query/key/value as [D, H*K] like tfzoo,
+the attention output as [H*K, D], which the rule reshapes to tfzoo's [H, K, D].
 """
 
 from tfzoo.checkpoints.mapping import (
     Rule,
-    heads_input_shape,
     heads_output_shape,
     identity,
     same_shape,
@@ -21,8 +21,6 @@ _KINDS = {
     "table": (identity, identity, same_shape),
     "vector": (identity, identity, same_shape),
     "kernel": (transpose, identity, same_shape),
-    "heads_kernel": (transpose, identity, heads_input_shape),
-    "heads_bias": (identity, identity, heads_input_shape),
     "output_heads_kernel": (transpose, identity, heads_output_shape),
     # Google stores the NSP weights as [2, D] "output_weights", like torch.
     "nsp_kernel": (transpose, transpose, same_shape),
@@ -45,14 +43,13 @@ def _block_rows(hf_layer, google_layer, names):
     ]
 
 
-def _linear(tfzoo, hf, google, heads=None):
+def _linear(tfzoo, hf, google, output_heads=False):
     """kernel + bias rows of one dense layer."""
-    kernel_kind = {"in": "heads_kernel", "out": "output_heads_kernel", None: "kernel"}[heads]
-    bias_kind = "heads_bias" if heads == "in" else "vector"
+    kernel_kind = "output_heads_kernel" if output_heads else "kernel"
     return {
         f"{tfzoo}/kernel": (f"{hf}.weight", None if google is None else f"{google}/kernel",
                             kernel_kind),
-        f"{tfzoo}/bias": (f"{hf}.bias", None if google is None else f"{google}/bias", bias_kind),
+        f"{tfzoo}/bias": (f"{hf}.bias", None if google is None else f"{google}/bias", "vector"),
     }
 
 
@@ -67,9 +64,9 @@ def _bert_table():
     block = {}
     for projection in ("query", "key", "value"):
         block.update(_linear(f"self_attention/{projection}", f"attention.self.{projection}",
-                             f"attention/self/{projection}", heads="in"))
+                             f"attention/self/{projection}"))
     block.update(_linear("self_attention/attention_output", "attention.output.dense",
-                         "attention/output/dense", heads="out"))
+                         "attention/output/dense", output_heads=True))
     block.update(_norm("self_attention_layer_norm", "attention.output.LayerNorm",
                        "attention/output/LayerNorm"))
     block.update(_linear("feed_forward/intermediate_dense", "intermediate.dense",
@@ -117,10 +114,9 @@ def _roberta_table():
 def _distilbert_table():
     block = {}
     for tfzoo_name, hf_name in (("query", "q_lin"), ("key", "k_lin"), ("value", "v_lin")):
-        block.update(_linear(f"self_attention/{tfzoo_name}", f"attention.{hf_name}", None,
-                             heads="in"))
+        block.update(_linear(f"self_attention/{tfzoo_name}", f"attention.{hf_name}", None))
     block.update(_linear("self_attention/attention_output", "attention.out_lin", None,
-                         heads="out"))
+                         output_heads=True))
     block.update(_norm("self_attention_layer_norm", "sa_layer_norm", None))
     block.update(_linear("feed_forward/intermediate_dense", "ffn.lin1", None))
     block.update(_linear("feed_forward/output_dense", "ffn.lin2", None))

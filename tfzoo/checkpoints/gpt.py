@@ -11,7 +11,6 @@ import functools
 
 from tfzoo.checkpoints.mapping import (
     Rule,
-    heads_input_shape,
     heads_output_shape,
     identity,
     same_shape,
@@ -41,9 +40,9 @@ def _table(naming):
     for part, name in enumerate(("query", "key", "value")):
         split = functools.partial(_third, part=part)
         rows.append((f"{_LAYER}/self_attention/{name}/kernel", n["c_attn_w"], split,
-                     heads_input_shape))
+                     same_shape))
         rows.append((f"{_LAYER}/self_attention/{name}/bias", n["c_attn_b"], split,
-                     heads_input_shape))
+                     same_shape))
     rows += [
         (f"{_LAYER}/self_attention/attention_output/kernel", n["c_proj_w"], identity,
          heads_output_shape),

@@ -31,13 +31,6 @@ def same_shape(target_shape):
     return tuple(target_shape)
 
 
-def heads_input_shape(target_shape):
-    """Query/key/value kernel [D, H, K] is stored as [D, H*K]; bias [H, K] as [H*K]."""
-    if len(target_shape) == 3:
-        return (target_shape[0], target_shape[1] * target_shape[2])
-    return (target_shape[0] * target_shape[1],)
-
-
 def heads_output_shape(target_shape):
     """Attention output kernel [H, K, D] is stored as [H*K, D]."""
     return (target_shape[0] * target_shape[1], target_shape[2])

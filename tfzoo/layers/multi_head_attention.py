@@ -150,15 +150,15 @@ class MultiHeadAttention(keras.layers.Layer):
         value_shape = query_shape if value_shape is None else value_shape
         key_shape = value_shape if key_shape is None else key_shape
         heads = self.num_heads
-        # (B, T, D) x (D, H, K) -> (B, T, H, K)
+        # (B, T, D) x (D, H*K) -> (B, T, H*K), split into heads by `_heads`.
         self.query_dense = self._projection(
-            "query", "btd,dhk->bthk", (None, heads, self.key_dim), "hk"
+            "query", "btd,de->bte", (None, heads * self.key_dim), "e"
         )
         self.key_dense = self._projection(
-            "key", "bsd,dhk->bshk", (None, heads, self.key_dim), "hk"
+            "key", "bsd,de->bse", (None, heads * self.key_dim), "e"
         )
         self.value_dense = self._projection(
-            "value", "bsd,dhv->bshv", (None, heads, self.value_dim), "hv"
+            "value", "bsd,de->bse", (None, heads * self.value_dim), "e"
         )
         output_dim = self.output_dim or query_shape[-1]
         # (B, T, H, V) x (H, V, D) -> (B, T, D)
@@ -196,23 +196,23 @@ class MultiHeadAttention(keras.layers.Layer):
         if key is None:
             key = value
 
-        query = self.query_dense(query)  # (B, T, H, K)
+        query = self._heads(self.query_dense(query), self.key_dim)  # (B, T, H, K)
         if cache is None:
-            key = self.key_dense(key)  # (B, S, H, K)
-            value = self.value_dense(value)  # (B, S, H, V)
+            key = self._heads(self.key_dense(key), self.key_dim)  # (B, S, H, K)
+            value = self._heads(self.value_dense(value), self.value_dim)  # (B, S, H, V)
         else:
             stacked = self._check_cache(cache)
             key_cache, value_cache = (cache[:, 0], cache[:, 1]) if stacked else cache
             if cache_update_index is None:
                 key, value = key_cache, value_cache
             else:
+                new_key = self._heads(self.key_dense(key), self.key_dim)
+                new_value = self._heads(self.value_dense(value), self.value_dim)
                 key = write_positions(
-                    key_cache, cache_update_index,
-                    ops.cast(self.key_dense(key), key_cache.dtype)
+                    key_cache, cache_update_index, ops.cast(new_key, key_cache.dtype)
                 )
                 value = write_positions(
-                    value_cache, cache_update_index,
-                    ops.cast(self.value_dense(value), value_cache.dtype)
+                    value_cache, cache_update_index, ops.cast(new_value, value_cache.dtype)
                 )
             cache = ops.stack((key, value), axis=1) if stacked else (key, value)
 
@@ -235,6 +235,11 @@ class MultiHeadAttention(keras.layers.Layer):
         if cache is not None:
             results += (cache,)
         return results[0] if len(results) == 1 else results
+
+    def _heads(self, projected, head_dim):
+        """(B, T, H*K) -> (B, T, H, K)."""
+        batch, length = ops.shape(projected)[0], ops.shape(projected)[1]
+        return ops.reshape(projected, (batch, length, self.num_heads, head_dim))
 
     def _check_cache(self, cache):
         """Whether `cache` is the stacked form; raises on anything else."""
