@@ -31,23 +31,6 @@ def compile_with_model(model, fn, jit_compile=True):
     return fn
 
 
-def xla_on_cpu(jit_compile=True):
-    """Whether `compile_with_model(..., jit_compile)` compiles with XLA for a
-    host without GPUs or TPUs."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        accelerators = tf.config.list_logical_devices("GPU") + tf.config.list_logical_devices(
-            "TPU")
-        return bool(jit_compile) and not accelerators
-    if backend == "jax":
-        import jax
-
-        return jax.default_backend() == "cpu"
-    return False
-
-
 class FunctionCache:
     """Compiled functions by key, kept out of TensorFlow's object tracking.
 

@@ -9,7 +9,7 @@ import tensorflow as tf
 from keras import ops
 
 from tests.testing import assert_allclose, run_model_test, to_numpy
-from tfzoo.models.gpt import GPTBackbone, GPTCausalLM, gpt_causal_lm
+from tfzoo.models.gpt import GPTBackbone, GPTCausalLM
 
 TINY = dict(vocab_size=100, n_positions=64, n_embd=32, n_layer=2, n_head=4)
 
@@ -202,35 +202,6 @@ def test_per_layer_cache_equals_stacked_cache(checkpoints):
     for layer, (keys, values) in enumerate(pairs):
         assert_allclose(keys, to_numpy(stacked)[:, layer, 0], atol=1e-6)
         assert_allclose(values, to_numpy(stacked)[:, layer, 1], atol=1e-6)
-
-
-def test_single_prompt_decodes_as_two_rows_on_cpu_xla(checkpoints, monkeypatch):
-    """On CPUs, one float32 prompt is decoded as two identical rows (faster under XLA): the
-    tokens equal those of the prompt in a batch, greedy and sampled, and the
-    function is called with two rows."""
-    model = GPTCausalLM.from_pretrained(checkpoints["gpt2"][0])
-    cpu_only = not tf.config.list_logical_devices("GPU")
-    assert gpt_causal_lm.xla_on_cpu(True) == cpu_only
-    assert not gpt_causal_lm.xla_on_cpu(False)
-    for kwargs in ({}, dict(greedy=False, top_k=5, seed=3)):
-        alone = model.generate([PROMPTS[0]], max_new_tokens=6, **kwargs)
-        assert alone == model.generate([PROMPTS[0], PROMPTS[1]], max_new_tokens=6,
-                                       **kwargs)[:1]
-    rows = []
-    real = gpt_causal_lm.compile_with_model
-
-    def spy(model, fn, jit_compile=True):
-        compiled = real(model, fn, jit_compile)
-        return lambda buffer, *args: rows.append(len(buffer)) or compiled(buffer, *args)
-
-    monkeypatch.setattr(gpt_causal_lm, "compile_with_model", spy)
-    model._generate_functions._functions.clear()  # compile again, through the spy
-    model.generate([PROMPTS[0]], max_new_tokens=2)
-    model.generate([PROMPTS[0]], max_new_tokens=2, num_beams=2)
-    # bfloat16 weights: the single row is the faster there, so it stays single.
-    GPTCausalLM.from_pretrained(checkpoints["gpt2"][0], dtype="bfloat16").generate(
-        [PROMPTS[0]], max_new_tokens=2)
-    assert rows == [2 if cpu_only else 1, 1, 1]
 
 
 def test_sampling_is_seeded_and_respects_top_k(checkpoints):

@@ -8,7 +8,7 @@ from keras import ops
 
 from tfzoo.checkpoints.pretrained import detect_format
 from tfzoo.generation import decoding
-from tfzoo.generation.compile import FunctionCache, compile_with_model, xla_on_cpu
+from tfzoo.generation.compile import FunctionCache, compile_with_model
 from tfzoo.generation.sampling import SamplingConfig
 from tfzoo.models.gpt.gpt_backbone import GPTBackbone
 from tfzoo.models.metrics import Perplexity
@@ -136,17 +136,6 @@ class GPTCausalLM(Task):
         for row, ids in enumerate(token_lists):
             buffer[row, :len(ids)] = ids
         seed_value = np.int32(seed if seed is not None else np.random.randint(2**31 - 1))
-        # XLA's CPU compiler fuses a single row's float32 matrix-vector
-        # products with the ops that feed them into plain loops, several times
-        # slower than the matrix products it runs for two rows
-        # (docs/benchmarks.md): one row is decoded as two identical rows and the
-        # first kept. Rows are independent, so its tokens are the same either
-        # way. (In bfloat16 the single row is the faster: 67-75 vs 54-58 tokens/s.)
-        single_row = (len(token_lists) == 1 and num_beams == 1 and xla_on_cpu(jit_compile)
-                      and self.backbone.token_embedding.compute_dtype == "float32")
-        if single_row:
-            buffer, lengths, ends = (np.repeat(a, 2, axis=0) for a in (buffer, lengths, ends))
-
         key = (sampling.greedy, sampling.temperature, sampling.top_k, sampling.top_p,
                num_beams, length_penalty, stop_token_ids, bool(jit_compile))
         function = self._generate_functions.get(key, lambda: compile_with_model(
@@ -154,8 +143,6 @@ class GPTCausalLM(Task):
             jit_compile))
         outputs = function(buffer, lengths, ends.astype("int32"), seed_value)
         outputs = np.asarray(ops.convert_to_numpy(outputs))
-        if single_row:
-            outputs, lengths, ends = outputs[:1], lengths[:1], ends[:1]
         if num_beams > 1:
             outputs = outputs[:, :num_return_sequences].reshape(-1, buffer_length)
             lengths = np.repeat(lengths, num_return_sequences)
