@@ -34,8 +34,15 @@ def _is_stop(tokens, stop_token_ids):
     return stop
 
 
+def _start(prompt_lengths, filled_length):
+    """First loop index: the shortest prompt's last token, or the first
+    position the cache does not hold yet."""
+    start = ops.min(prompt_lengths)
+    return start if filled_length is None else ops.minimum(start, filled_length + 1)
+
+
 def sample(step_fn, buffer, prompt_lengths, end_indices, cache, config, seed,
-           stop_token_ids=(), pad_id=0):
+           stop_token_ids=(), pad_id=0, filled_length=None):
     """Greedy or sampled decoding.
 
     Args:
@@ -44,16 +51,19 @@ def sample(step_fn, buffer, prompt_lengths, end_indices, cache, config, seed,
         prompt_lengths: int32 [B], at least 1.
         end_indices: int32 [B], row b stops before position end_indices[b].
         cache: the model's cache (a tensor or a nested structure of tensors
-            whose first axis is the batch), filled for the prompt positions.
+            whose first axis is the batch), filled up to `filled_length`.
         config: `SamplingConfig`.
         seed: int32 scalar, the sampling seed.
         stop_token_ids: a row stops after generating one of these.
         pad_id: written after a row stops.
+        filled_length: the cache holds positions [0, filled_length) of the
+            buffer (None: all of them); the loop feeds the prompt tokens from
+            there on.
 
     Returns:
         The buffer with every row completed.
     """
-    start = ops.min(prompt_lengths)
+    start = _start(prompt_lengths, filled_length)
     last = ops.max(end_indices)
     finished = ops.zeros_like(prompt_lengths, dtype="bool")
 
@@ -84,12 +94,12 @@ def length_penalty(lengths, alpha):
 
 
 def beam_search(step_fn, buffer, prompt_lengths, end_indices, cache, num_beams, alpha=0.6,
-                stop_token_ids=(), pad_id=0):
+                stop_token_ids=(), pad_id=0, filled_length=None):
     """Beam search with GNMT length normalisation.
 
     Args:
-        buffer, prompt_lengths, end_indices, cache: as `sample`, for B rows;
-            they are expanded to B * num_beams internally.
+        buffer, prompt_lengths, end_indices, cache, filled_length: as
+            `sample`, for B rows; they are expanded to B * num_beams internally.
         num_beams: K.
         alpha: length-penalty exponent (0: none; 0.6 in the Transformer paper).
 
@@ -108,7 +118,7 @@ def beam_search(step_fn, buffer, prompt_lengths, end_indices, cache, num_beams, 
     # would otherwise fill the beam with copies.
     scores = ops.tile(ops.convert_to_tensor([[0.0] + [_NEG] * (num_beams - 1)]), (batch, 1))
     finished = ops.zeros_like(prompt_lengths, dtype="bool")
-    start = ops.min(prompt_lengths)
+    start = _start(prompt_lengths, filled_length)
     last = ops.max(end_indices)
 
     def condition(index, buffer, cache, scores, finished):
@@ -159,8 +169,8 @@ def beam_search(step_fn, buffer, prompt_lengths, end_indices, cache, num_beams, 
 
 
 def generate(hidden_fn, logits_fn, cache, buffer, prompt_lengths, end_indices, sampling, seed,
-             num_beams=1, alpha=0.6, stop_token_ids=(), pad_id=0):
-    """Prefills the cache with the whole buffer, then decodes.
+             num_beams=1, alpha=0.6, stop_token_ids=(), pad_id=0, prefill_length=None):
+    """Prefills the cache in one pass, then decodes one position per step.
 
     Args:
         hidden_fn: `(token_ids [B, t], cache, index) -> (hidden [B, t, D], cache)`.
@@ -169,13 +179,22 @@ def generate(hidden_fn, logits_fn, cache, buffer, prompt_lengths, end_indices, s
         cache, buffer, prompt_lengths, end_indices, sampling, seed,
         stop_token_ids, pad_id: as `sample`.
         num_beams, alpha: beam search when num_beams > 1.
+        prefill_length: a Python int, how many leading positions the one pass
+            computes (None: the whole buffer). Any value is correct; the
+            fastest covers all but the last token of the shortest prompt
+            (`prefill_positions`): fewer leave prompt tokens
+            to the one-position loop, more compute positions that the loop
+            rewrites. 0 skips the pass (a decoder fed only a start token).
 
     Returns:
         [B, L] completed buffers, or [B, K, L] beams (best first) with beam search.
     """
-    # Every position at once; the loop rewrites positions from the shortest
-    # prompt on before anything attends to them.
-    _, cache = hidden_fn(buffer, cache, 0)
+    # The leading positions at once; the loop rewrites every position from
+    # where it starts before anything attends to it.
+    if prefill_length is None:
+        _, cache = hidden_fn(buffer, cache, 0)
+    elif prefill_length > 0:
+        _, cache = hidden_fn(buffer[:, :prefill_length], cache, 0)
 
     def step_fn(token_ids, cache, index):
         hidden, cache = hidden_fn(token_ids, cache, index)
@@ -183,7 +202,15 @@ def generate(hidden_fn, logits_fn, cache, buffer, prompt_lengths, end_indices, s
 
     if num_beams > 1:
         beams, _ = beam_search(step_fn, buffer, prompt_lengths, end_indices, cache, num_beams,
-                               alpha, stop_token_ids, pad_id)
+                               alpha, stop_token_ids, pad_id, prefill_length)
         return beams
     return sample(step_fn, buffer, prompt_lengths, end_indices, cache, sampling, seed,
-                  stop_token_ids, pad_id)
+                  stop_token_ids, pad_id, prefill_length)
+
+
+def prefill_positions(prompt_lengths, buffer_length, multiple):
+    """The `generate` prefill for these prompts: all but the shortest prompt's
+    last token, rounded up to a multiple (one compiled function per multiple,
+    not per prompt length) and capped at the buffer."""
+    shortest = int(min(prompt_lengths))
+    return min(-(-(shortest - 1) // multiple) * multiple, buffer_length)

@@ -208,7 +208,9 @@ class CausalLMTask(TrainingTask):
                 f"max_sequence_length={context}.")
         end = tokenizer.end_of_text_id
         stop_ids = () if end is None else (end,)
-        decode = model.decode_function(SamplingConfig(greedy=True), stop_token_ids=stop_ids)
+        # The prompt pass covers the longest prompt the signature accepts.
+        decode = model.decode_function(SamplingConfig(greedy=True), stop_token_ids=stop_ids,
+                                       prefill_length=max_prompt)
 
         def serve(inputs):
             prompts = tf.strings.unicode_transcode(

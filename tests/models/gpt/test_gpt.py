@@ -9,6 +9,9 @@ import tensorflow as tf
 from keras import ops
 
 from tests.testing import assert_allclose, run_model_test, to_numpy
+from tfzoo.generation import decoding
+from tfzoo.generation.compile import compile_with_model
+from tfzoo.generation.sampling import SamplingConfig
 from tfzoo.models.gpt import GPTBackbone, GPTCausalLM
 
 TINY = dict(vocab_size=100, n_positions=64, n_embd=32, n_layer=2, n_head=4)
@@ -183,6 +186,42 @@ def test_cached_equals_uncached_and_batch_composition_does_not_matter(checkpoint
     for prompt, tokens in zip(PROMPTS, together):
         assert tokens == uncached_greedy(model, prompt, 8)
         assert model.generate([prompt], max_new_tokens=8)[0] == tokens
+
+
+@pytest.mark.parametrize("prefill", [None, 0, 2, 4, 9, 32], ids=lambda p: f"prefill_{p}")
+def test_any_prefill_length_decodes_alike(checkpoints, prefill):
+    """The prompt pass may stop short of the shortest prompt (the loop feeds the
+    rest) or run past it (the loop rewrites those positions): same tokens,
+    greedy, sampled and beams, for ragged prompts (shortest: 5)."""
+    model = GPTCausalLM.from_pretrained(checkpoints["gpt2"][0])
+    prompts = [[5, 17, 42, 8, 9, 30, 2], [9, 3, 77, 21, 60]]
+    buffer = np.zeros((2, 32), "int32")
+    for row, ids in enumerate(prompts):
+        buffer[row, :len(ids)] = ids
+    lengths = np.array([7, 5], "int32")
+    ends = np.array([20, 16], "int32")
+    for sampling, beams in ((SamplingConfig(), 1),
+                            (SamplingConfig(greedy=False, top_k=5, temperature=1.5), 1),
+                            (SamplingConfig(), 3)):
+        outputs = {
+            length: to_numpy(compile_with_model(model, model.decode_function(
+                sampling, num_beams=beams, prefill_length=length))(
+                    buffer, lengths, ends, np.int32(3)))
+            for length in (None, prefill)}
+        np.testing.assert_array_equal(outputs[prefill], outputs[None])
+        # The prompts survive and every row was extended.
+        assert (outputs[None].reshape(-1, 32)[:, 16] >= 0).all()
+        first = outputs[None][:, 0] if beams > 1 else outputs[None]
+        for row, ids in enumerate(prompts):
+            assert first[row, :len(ids)].tolist() == ids
+
+
+def test_prefill_positions_round_up_the_shortest_prompt():
+    assert decoding.prefill_positions([7, 5], 64, 32) == 32
+    assert decoding.prefill_positions([33, 40], 64, 32) == 32
+    assert decoding.prefill_positions([34], 64, 32) == 64
+    assert decoding.prefill_positions([1, 9], 64, 32) == 0
+    assert decoding.prefill_positions([60], 40, 32) == 40
 
 
 def test_per_layer_cache_equals_stacked_cache(checkpoints):

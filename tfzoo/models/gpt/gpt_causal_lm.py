@@ -15,6 +15,9 @@ from tfzoo.models.metrics import Perplexity
 from tfzoo.models.task import Task
 
 _BUCKET = 64  # buffer lengths are rounded up to a multiple: few recompilations
+# The prompt pass covers the shortest prompt rounded up to a multiple of this:
+# one compiled function per multiple, at most 31 positions computed in vain.
+_PREFILL_MULTIPLE = 32
 
 
 @keras.saving.register_keras_serializable(package="tfzoo")
@@ -136,11 +139,12 @@ class GPTCausalLM(Task):
         for row, ids in enumerate(token_lists):
             buffer[row, :len(ids)] = ids
         seed_value = np.int32(seed if seed is not None else np.random.randint(2**31 - 1))
+        prefill = decoding.prefill_positions(lengths, buffer_length, _PREFILL_MULTIPLE)
         key = (sampling.greedy, sampling.temperature, sampling.top_k, sampling.top_p,
-               num_beams, length_penalty, stop_token_ids, bool(jit_compile))
+               num_beams, length_penalty, stop_token_ids, bool(jit_compile), prefill)
         function = self._generate_functions.get(key, lambda: compile_with_model(
-            self, self.decode_function(sampling, num_beams, length_penalty, stop_token_ids),
-            jit_compile))
+            self, self.decode_function(sampling, num_beams, length_penalty, stop_token_ids,
+                                       prefill), jit_compile))
         outputs = function(buffer, lengths, ends.astype("int32"), seed_value)
         outputs = np.asarray(ops.convert_to_numpy(outputs))
         if num_beams > 1:
@@ -187,12 +191,14 @@ class GPTCausalLM(Task):
                 return row[:position + 1]
         return row
 
-    def decode_function(self, sampling, num_beams=1, length_penalty=0.6, stop_token_ids=()):
+    def decode_function(self, sampling, num_beams=1, length_penalty=0.6, stop_token_ids=(),
+                        prefill_length=None):
         """`decode(buffer [B, L], prompt_lengths [B], end_indices [B], seed)`:
         completed buffers ([B, L], or [B, K, L] beams best first when
         num_beams > 1) from right-padded prompt ids. Plain keras.ops:
         `generate` compiles it, the SavedModel export (`CausalLMTask
-        .serving_signature`) traces it."""
+        .serving_signature`) traces it. `prefill_length`: positions the
+        first pass computes (`decoding.generate`; None: all L)."""
         backbone = self.backbone
 
         def decode(buffer, prompt_lengths, end_indices, seed):
@@ -202,7 +208,7 @@ class GPTCausalLM(Task):
                 backbone.call_with_cache,
                 lambda hidden: backbone.token_embedding(hidden, reverse=True),
                 cache, buffer, prompt_lengths, end_indices, sampling, seed,
-                num_beams, length_penalty, stop_token_ids)
+                num_beams, length_penalty, stop_token_ids, prefill_length=prefill_length)
 
         return decode
 

@@ -175,7 +175,8 @@ class Transformer(Backbone):
         """`decode(source [B, S], buffer [B, L], prompt_lengths, end_indices, seed)`:
         target buffers ([B, L], or the best beam with beam search), from padded
         source ids (0 = padding). Plain keras.ops: `generate` compiles it, the
-        SavedModel export traces it."""
+        SavedModel export traces it. The target prompt (the start token) is
+        fed one position per step: no separate prompt pass."""
 
         def decode(source, buffer, prompt_lengths, end_indices, seed):
             cache = self._initial_cache(source, ops.cast(ops.not_equal(source, 0), "int32"),
@@ -184,7 +185,7 @@ class Transformer(Backbone):
                 self._decode_with_cache,
                 lambda hidden: self.target_embedding.token_embedding(hidden, reverse=True),
                 cache, buffer, prompt_lengths, end_indices, sampling, seed,
-                num_beams, length_penalty, (end_token_id,))
+                num_beams, length_penalty, (end_token_id,), prefill_length=0)
             return outputs[:, 0] if num_beams > 1 else outputs
 
         return decode
