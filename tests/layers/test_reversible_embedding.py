@@ -72,6 +72,24 @@ def test_soft_cap_applies_on_the_padded_path():
     assert_allclose(got, want, atol=2e-2, rtol=2e-2)
 
 
+@pytest.mark.parametrize("dtype, kwargs", [
+    ("float32", {}),
+    ("float32", {"logit_soft_cap": 0.5}),
+    ("bfloat16", {"reverse_dtype": "float32"}),
+    ("float32", {"tie_weights": False}),
+    ("mixed_bfloat16", {}),
+], ids=["float32", "soft_cap", "reverse_dtype", "untied", "padded_mixed"])
+def test_reverse_projection_equals_reverse_call(dtype, kwargs):
+    ours, theirs = _pair(dtype, **kwargs)
+    hidden = ops.convert_to_tensor(10 * random_inputs(2, 3, 16), ours.compute_dtype)
+    got = ours.reverse_projection()(hidden)
+    want = theirs(hidden, reverse=True)
+    assert tuple(got.shape) == (2, 3, 101) and got.dtype == want.dtype
+    tolerance = 1e-5 if dtype == "float32" else 2e-2
+    assert_allclose(ops.cast(got, "float32"), ops.cast(want, "float32"), atol=tolerance,
+                    rtol=tolerance)
+
+
 def test_config_and_bad_arguments():
     layer = ReversibleEmbedding(10, 4, pad_to_multiple_of=128)
     assert ReversibleEmbedding.from_config(layer.get_config()).pad_to_multiple_of == 128

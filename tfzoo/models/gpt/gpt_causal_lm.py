@@ -205,8 +205,7 @@ class GPTCausalLM(Task):
             batch, length = ops.shape(buffer)[0], ops.shape(buffer)[1]
             cache = backbone.initial_cache(batch, length)
             return decoding.generate(
-                backbone.call_with_cache,
-                lambda hidden: backbone.token_embedding(hidden, reverse=True),
+                backbone.call_with_cache, backbone.token_embedding.reverse_projection(),
                 cache, buffer, prompt_lengths, end_indices, sampling, seed,
                 num_beams, length_penalty, stop_token_ids, prefill_length=prefill_length)
 
