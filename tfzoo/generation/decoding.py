@@ -182,8 +182,8 @@ def generate(hidden_fn, logits_fn, cache, buffer, prompt_lengths, end_indices, s
         prefill_length: a Python int, how many leading positions the one pass
             computes (None: the whole buffer). Any value is correct; the
             fastest covers all but the last token of the shortest prompt
-            (`prefill_positions`): fewer leave prompt tokens
-            to the one-position loop, more compute positions that the loop
+            (`prefill_positions`): fewer leave prompt tokens to the
+            one-position loop, more compute positions that the loop
             rewrites. 0 skips the pass (a decoder fed only a start token).
 
     Returns:
