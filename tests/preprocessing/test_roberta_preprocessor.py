@@ -10,7 +10,6 @@ plain-Python round robin over the reference's tokens.
 """
 
 import json
-import os
 
 import numpy as np
 import pytest

@@ -5,7 +5,7 @@ import pytest
 
 from tests.testing import to_numpy
 from tfzoo.preprocessing.vocabulary import build_wordpiece_vocabulary, write_vocabulary
-from tfzoo.tasks.translation import TranslationTask, translate
+from tfzoo.tasks.translation import translate
 from tfzoo.training.config import experiment_from_dict
 from tfzoo.training.trainer import train
 

@@ -71,7 +71,7 @@ def town_document(rng):
         f"Every {season} the town holds {event} that lasts for three days.",
         f"During {event}, the streets are full of music and the shops stay open late.",
         f"Many families in {town} have made {product} for several generations.",
-        f"Children learn the craft from their parents and later teach their own children.",
+        "Children learn the craft from their parents and later teach their own children.",
         f"The railway station connects {town} with the larger cities in the north.",
         f"Most visitors leave {town} with a bag of {product} and a story about {feature}.",
     ]
