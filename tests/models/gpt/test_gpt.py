@@ -209,8 +209,6 @@ def test_any_prefill_length_decodes_alike(checkpoints, prefill):
                     buffer, lengths, ends, np.int32(3)))
             for length in (None, prefill)}
         np.testing.assert_array_equal(outputs[prefill], outputs[None])
-        # The prompts survive and every row was extended.
-        assert (outputs[None].reshape(-1, 32)[:, 16] >= 0).all()
         first = outputs[None][:, 0] if beams > 1 else outputs[None]
         for row, ids in enumerate(prompts):
             assert first[row, :len(ids)].tolist() == ids
