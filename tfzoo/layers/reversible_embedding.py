@@ -58,11 +58,14 @@ class ReversibleEmbedding(keras.layers.ReversibleEmbedding):
         table = self.embeddings  # (V, D), autocast to the compute dtype: a copy anyway
         extra = -self.input_dim % self.pad_to_multiple_of
         padded = ops.pad(table, [[0, extra], [0, 0]])  # (V + extra, D)
-        logits = ops.matmul(inputs, ops.transpose(padded))[..., : self.input_dim]
-        if self.logit_soft_cap is not None:
-            soft_cap = self.logit_soft_cap
-            logits = ops.multiply(ops.tanh(ops.divide(logits, soft_cap)), soft_cap)
-        return logits
+        return self._soft_cap(ops.matmul(inputs, ops.transpose(padded))[..., : self.input_dim])
+
+    def _soft_cap(self, logits):
+        """Keras' optional logit soft cap: cap * tanh(logits / cap)."""
+        if self.logit_soft_cap is None:
+            return logits
+        soft_cap = self.logit_soft_cap
+        return ops.multiply(ops.tanh(ops.divide(logits, soft_cap)), soft_cap)
 
     def reverse_projection(self):
         """`hidden -> logits`, as `layer(hidden, reverse=True)`, for a decoding
@@ -76,15 +79,7 @@ class ReversibleEmbedding(keras.layers.ReversibleEmbedding):
             return lambda hidden: self(hidden, reverse=True)
         dtype = self.reverse_dtype or self.compute_dtype
         kernel = ops.cast(ops.transpose(self.embeddings), dtype)  # (D, V)
-        soft_cap = self.logit_soft_cap
-
-        def project(hidden):
-            logits = ops.matmul(ops.cast(hidden, dtype), kernel)
-            if soft_cap is not None:
-                logits = ops.multiply(ops.tanh(ops.divide(logits, soft_cap)), soft_cap)
-            return logits
-
-        return project
+        return lambda hidden: self._soft_cap(ops.matmul(ops.cast(hidden, dtype), kernel))
 
     def get_config(self):
         config = super().get_config()
