@@ -95,6 +95,9 @@ def test_beam_never_scores_below_greedy_and_cache_equals_no_cache(trained):
             if tokens[-1] == end:
                 break
         assert tokens == g
+    # One source at a time (one-row products in the decoding loop): the same tokens.
+    for source, g in zip(sources[:3], greedy):
+        assert model.generate([source], start, end, max_length=16)[0] == g
 
 
 def test_translate_raw_strings(trained):

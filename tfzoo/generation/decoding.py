@@ -208,6 +208,13 @@ def generate(hidden_fn, logits_fn, cache, buffer, prompt_lengths, end_indices, s
                   stop_token_ids, pad_id, prefill_length)
 
 
+def step_rows(buffer, num_beams):
+    """Rows each decoding step runs (batch x beams); None when the batch size
+    is not fixed at trace time (a serving signature)."""
+    batch = buffer.shape[0]
+    return None if batch is None else batch * num_beams
+
+
 def prefill_positions(prompt_lengths, buffer_length, multiple):
     """The `generate` prefill for these prompts: all but the shortest prompt's
     last token, rounded up to a multiple (one compiled function per multiple,

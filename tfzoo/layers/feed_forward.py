@@ -4,6 +4,7 @@ import keras
 
 from tfzoo.layers.dropout import Dropout
 from tfzoo.layers.gelu import gelu
+from tfzoo.layers.row_products import project
 from tfzoo.layers.utils import (
     check_positive_int,
     check_rate,
@@ -100,14 +101,14 @@ class FeedForward(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs, training=None):
-        x = self.intermediate_dense(inputs)  # (B, T, intermediate_dim)
+        x = project(self.intermediate_dense, inputs)  # (B, T, intermediate_dim)
         if self._gelu_approximate is not None:
             if training:
                 x = gelu(x, approximate=self._gelu_approximate)
             else:
                 x = self.activation(x)
         x = self.dropout_layer(x, training=training)
-        return self.output_dense(x)  # (B, T, D)
+        return project(self.output_dense, x)  # (B, T, D)
 
     def compute_output_shape(self, inputs_shape):
         return tuple(inputs_shape[:-1]) + (self.output_dim or inputs_shape[-1],)

@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from tfzoo.layers.dropout import Dropout
+from tfzoo.layers.row_products import project
 from tfzoo.layers.utils import check_positive_int, check_rate, write_positions
 
 # Masked logits get this before the softmax (computed in float32): the same
@@ -196,18 +197,18 @@ class MultiHeadAttention(keras.layers.Layer):
         if key is None:
             key = value
 
-        query = self._heads(self.query_dense(query), self.key_dim)  # (B, T, H, K)
+        query = self._heads(project(self.query_dense, query), self.key_dim)  # (B, T, H, K)
         if cache is None:
-            key = self._heads(self.key_dense(key), self.key_dim)  # (B, S, H, K)
-            value = self._heads(self.value_dense(value), self.value_dim)  # (B, S, H, V)
+            key = self._heads(project(self.key_dense, key), self.key_dim)  # (B, S, H, K)
+            value = self._heads(project(self.value_dense, value), self.value_dim)  # (B, S, H, V)
         else:
             stacked = self._check_cache(cache)
             key_cache, value_cache = (cache[:, 0], cache[:, 1]) if stacked else cache
             if cache_update_index is None:
                 key, value = key_cache, value_cache
             else:
-                new_key = self._heads(self.key_dense(key), self.key_dim)
-                new_value = self._heads(self.value_dense(value), self.value_dim)
+                new_key = self._heads(project(self.key_dense, key), self.key_dim)
+                new_value = self._heads(project(self.value_dense, value), self.value_dim)
                 key = write_positions(
                     key_cache, cache_update_index, ops.cast(new_key, key_cache.dtype)
                 )
@@ -227,7 +228,7 @@ class MultiHeadAttention(keras.layers.Layer):
             training,
             return_attention_scores,
         )
-        output = self.output_dense(output)  # (B, T, D_out)
+        output = project(self.output_dense, output)  # (B, T, D_out)
 
         results = (output,)
         if return_attention_scores:

@@ -10,6 +10,7 @@ from tfzoo.checkpoints.pretrained import detect_format
 from tfzoo.generation import decoding
 from tfzoo.generation.compile import FunctionCache, compile_with_model
 from tfzoo.generation.sampling import SamplingConfig
+from tfzoo.layers.row_products import one_row_products
 from tfzoo.models.gpt.gpt_backbone import GPTBackbone
 from tfzoo.models.metrics import Perplexity
 from tfzoo.models.task import Task
@@ -204,10 +205,11 @@ class GPTCausalLM(Task):
         def decode(buffer, prompt_lengths, end_indices, seed):
             batch, length = ops.shape(buffer)[0], ops.shape(buffer)[1]
             cache = backbone.initial_cache(batch, length)
-            return decoding.generate(
-                backbone.call_with_cache, backbone.token_embedding.reverse_projection(),
-                cache, buffer, prompt_lengths, end_indices, sampling, seed,
-                num_beams, length_penalty, stop_token_ids, prefill_length=prefill_length)
+            with one_row_products(backbone, decoding.step_rows(buffer, num_beams)):
+                return decoding.generate(
+                    backbone.call_with_cache, backbone.token_embedding.reverse_projection(),
+                    cache, buffer, prompt_lengths, end_indices, sampling, seed,
+                    num_beams, length_penalty, stop_token_ids, prefill_length=prefill_length)
 
         return decode
 

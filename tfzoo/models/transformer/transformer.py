@@ -7,7 +7,12 @@ from keras import ops
 from tfzoo.generation import decoding
 from tfzoo.generation.compile import FunctionCache, compile_with_model
 from tfzoo.generation.sampling import SamplingConfig
-from tfzoo.layers import TokenAndPositionEmbedding, TransformerDecoderBlock, TransformerEncoderBlock
+from tfzoo.layers import (
+    TokenAndPositionEmbedding,
+    TransformerDecoderBlock,
+    TransformerEncoderBlock,
+)
+from tfzoo.layers.row_products import one_row_products
 from tfzoo.layers.utils import check_positive_int
 from tfzoo.models.backbone import Backbone
 
@@ -181,11 +186,12 @@ class Transformer(Backbone):
         def decode(source, buffer, prompt_lengths, end_indices, seed):
             cache = self._initial_cache(source, ops.cast(ops.not_equal(source, 0), "int32"),
                                         ops.shape(buffer)[1])
-            outputs = decoding.generate(
-                self._decode_with_cache,
-                lambda hidden: self.target_embedding.token_embedding(hidden, reverse=True),
-                cache, buffer, prompt_lengths, end_indices, sampling, seed,
-                num_beams, length_penalty, (end_token_id,), prefill_length=0)
+            with one_row_products(self, decoding.step_rows(buffer, num_beams)):
+                outputs = decoding.generate(
+                    self._decode_with_cache,
+                    lambda hidden: self.target_embedding.token_embedding(hidden, reverse=True),
+                    cache, buffer, prompt_lengths, end_indices, sampling, seed,
+                    num_beams, length_penalty, (end_token_id,), prefill_length=0)
             return outputs[:, 0] if num_beams > 1 else outputs
 
         return decode

@@ -1,0 +1,117 @@
+"""One-row products: the [out, in + 1] matrices give the layers' own results."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from tests.testing import assert_allclose, random_inputs, to_numpy
+from tfzoo.layers import FeedForward, MultiHeadAttention
+from tfzoo.layers.row_products import one_row_matrix, one_row_products, project
+
+
+def _dense_layers():
+    dense = keras.layers.Dense(6, activation="tanh")
+    dense.build((None, 1, 8))
+    no_bias = keras.layers.Dense(6, use_bias=False)
+    no_bias.build((None, 1, 8))
+    heads = keras.layers.EinsumDense("btd,de->bte", (None, 6), bias_axes="e")
+    heads.build((None, 1, 8))
+    merge = keras.layers.EinsumDense("bthv,hvd->btd", (None, 5), bias_axes="d")
+    merge.build((None, 1, 2, 4))
+    return [dense, no_bias, heads, merge]
+
+
+def _randomize(layer, seed=1):
+    rng = np.random.default_rng(seed)
+    for weight in layer.weights:
+        weight.assign(rng.normal(size=weight.shape).astype("float32"))
+
+
+def _one_row_input(layer):
+    return random_inputs(1, 1, 2, 4) if layer.kernel.ndim == 3 else random_inputs(1, 1, 8)
+
+
+@pytest.mark.parametrize("index", range(4), ids=["dense", "no_bias", "einsum", "merge_heads"])
+def test_matrix_is_the_transposed_kernel_with_the_bias_column(index):
+    layer = _dense_layers()[index]
+    _randomize(layer)
+    kernel = to_numpy(layer.kernel)
+    expected = kernel.reshape(-1, kernel.shape[-1]).T
+    if layer.bias is not None:
+        expected = np.concatenate([expected, to_numpy(layer.bias)[:, None]], axis=1)
+    assert_allclose(to_numpy(one_row_matrix(layer)), expected, atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("index", range(4), ids=["dense", "no_bias", "einsum", "merge_heads"])
+def test_one_row_product_equals_the_layer(index):
+    layer = _dense_layers()[index]
+    _randomize(layer)
+    model = keras.Sequential([layer])
+    x = _one_row_input(layer)
+    expected = to_numpy(layer(x))
+    with one_row_products(model, rows=1):
+        # The matrices are made on entry: a kernel changed afterwards shows
+        # whether `project` used them.
+        layer.kernel.assign(np.zeros(layer.kernel.shape, "float32"))
+        actual = to_numpy(project(layer, x))
+        several = to_numpy(project(layer, ops.concatenate([x, x], axis=0)))
+    assert actual.shape == expected.shape
+    assert_allclose(actual, expected, atol=1e-5, rtol=1e-5)
+    # More than one row: the layer's own product, with the zeroed kernel.
+    assert_allclose(several, to_numpy(layer(ops.concatenate([x, x], axis=0))))
+    assert not np.allclose(several[0], expected[0])
+
+
+@pytest.mark.parametrize("rows", [2, None])
+def test_other_row_counts_leave_products_alone(rows):
+    layer = _dense_layers()[0]
+    _randomize(layer)
+    x = _one_row_input(layer)
+    with one_row_products(keras.Sequential([layer]), rows=rows):
+        layer.kernel.assign(np.zeros(layer.kernel.shape, "float32"))
+        actual = to_numpy(project(layer, x))
+    assert_allclose(actual, to_numpy(layer(x)))
+
+
+def test_outside_the_block_products_are_the_layers():
+    layer = _dense_layers()[2]
+    model = keras.Sequential([layer])
+    with one_row_products(model, rows=1):
+        pass
+    layer.kernel.assign(np.zeros(layer.kernel.shape, "float32"))
+    x = _one_row_input(layer)
+    assert_allclose(to_numpy(project(layer, x)), to_numpy(layer(x)))
+
+
+def test_attention_and_feed_forward_decode_alike():
+    """A cached one-position attention step and the feed-forward network, in
+    and out of the block (float32 and a bfloat16 compute dtype)."""
+    for dtype, atol in (("float32", 1e-5), ("mixed_bfloat16", 3e-2)):
+        attention = MultiHeadAttention(num_heads=2, key_dim=4, dtype=dtype)
+        feed_forward = FeedForward(intermediate_dim=16, dtype=dtype)
+        x = random_inputs(1, 1, 8)
+        cache = (ops.zeros((1, 3, 2, 4)), ops.zeros((1, 3, 2, 4)))
+        attention(x, x)
+        feed_forward(x)
+        model = keras.Sequential([attention, feed_forward])
+
+        def step():
+            out, (keys, values) = attention(x, x, cache=cache, cache_update_index=1)
+            return [to_numpy(t).astype("float32") for t in (feed_forward(out), keys, values)]
+
+        expected = step()
+        with one_row_products(model, rows=1):
+            actual = step()
+        for a, e in zip(actual, expected):
+            assert_allclose(a, e, atol=atol, rtol=atol)
+
+
+def test_quantized_layers_keep_their_own_product():
+    layer = keras.layers.Dense(6)
+    layer.build((None, 1, 8))
+    layer.quantize("int8")
+    x = random_inputs(1, 1, 8)
+    expected = to_numpy(layer(x))
+    with one_row_products(keras.Sequential([layer]), rows=1):
+        assert_allclose(to_numpy(project(layer, x)), expected)

@@ -1,0 +1,107 @@
+"""Weights laid out for one-row products, the shape of a decoding step at batch 1.
+
+A decoding step at batch 1 multiplies one row by every weight matrix. XLA's CPU
+compiler does that faster with the matrix stored [out, in] (a dot product per
+output, reading the weights in storage order) than [in, out], the layout Keras
+keeps; at two or more rows [in, out] is the faster one. And a bias added after
+the product is fused into it, in a loop that wants [in, out] again and copies the
+weights back every step; appending the bias to the matrix as one more input
+column (the row gets a 1) keeps the product alone.
+
+So a decoding loop that runs one row computes, once per call and before the
+loop, each projection's [out, in + 1] matrix (`one_row_products`), and the
+layers' projections (`project`) use it inside the loop for inputs of one row.
+The loop is traced once, inside the `with` block: the matrices are the loop's
+invariant inputs, and nothing changes outside the block.
+"""
+
+import contextlib
+import contextvars
+import math
+
+import keras
+from keras import ops
+
+# id(layer) -> [out, in + 1] matrix, while a one-row decoding loop is traced.
+_MATRICES = contextvars.ContextVar("tfzoo_one_row_matrices", default=None)
+
+
+def _kernel_axes(layer):
+    """(input axes, output axes) of a projection's kernel: its leading axes
+    contract with the input's trailing axes; None for kernels of another form."""
+    if isinstance(layer, keras.layers.Dense):
+        return 1, 1
+    if isinstance(layer, keras.layers.EinsumDense):
+        inputs, rest = layer.equation.split(",")
+        kernel, outputs = rest.split("->")
+        contracted = len([axis for axis in kernel if axis in inputs])
+        produced = len(kernel) - contracted
+        if (produced == 0 or kernel[:contracted] != inputs[-contracted:]
+                or outputs != inputs[:-contracted] + kernel[contracted:]):
+            return None
+        return contracted, produced
+    return None
+
+
+def _supported(layer):
+    if not layer.built or getattr(layer, "quantization_mode", None) is not None:
+        return False
+    axes = _kernel_axes(layer)
+    if axes is None:
+        return False
+    bias = getattr(layer, "bias", None)  # must cover every output axis
+    return bias is None or math.prod(bias.shape) == math.prod(layer.kernel.shape[axes[0]:])
+
+
+def one_row_matrix(layer):
+    """`layer`'s kernel as an [out, in] matrix with the bias appended as the
+    last column ([out, in + 1]), in the layer's compute dtype."""
+    inputs_axes, _ = _kernel_axes(layer)
+    kernel = layer.kernel
+    fan_in = math.prod(kernel.shape[:inputs_axes])
+    matrix = ops.transpose(ops.reshape(kernel, (fan_in, -1)))  # (out, in)
+    bias = getattr(layer, "bias", None)
+    if bias is not None:
+        matrix = ops.concatenate([matrix, ops.reshape(bias, (-1, 1))], axis=1)
+    return ops.cast(matrix, layer.compute_dtype)
+
+
+@contextlib.contextmanager
+def one_row_products(model, rows):
+    """Within the block, `project` multiplies one-row inputs of `model`'s
+    Dense and EinsumDense layers by [out, in + 1] matrices made here, once.
+    `rows`: the rows each decoding step runs (batch x beams); anything but 1
+    (or None, unknown) leaves every product as it is."""
+    matrices = None
+    if rows == 1:
+        matrices = {
+            id(layer): one_row_matrix(layer)
+            for layer in model._flatten_layers(include_self=False)
+            if _supported(layer)
+        }
+    token = _MATRICES.set(matrices)
+    try:
+        yield
+    finally:
+        _MATRICES.reset(token)
+
+
+def project(layer, inputs):
+    """`layer(inputs)`; inside `one_row_products`, for an input of one row
+    (all axes but the contracted ones of size 1), the product with the matrix
+    made for `layer`, with the same result up to rounding."""
+    matrices = _MATRICES.get()
+    matrix = None if matrices is None else matrices.get(id(layer))
+    if matrix is None:
+        return layer(inputs)
+    inputs_axes, _ = _kernel_axes(layer)
+    leading = tuple(inputs.shape[:-inputs_axes])
+    if any(size != 1 for size in leading):
+        return layer(inputs)
+    row = ops.reshape(ops.cast(inputs, matrix.dtype), (1, -1))  # (1, in)
+    if getattr(layer, "bias", None) is not None:
+        row = ops.concatenate([row, ops.ones((1, 1), matrix.dtype)], axis=1)
+    outputs = ops.matmul(row, ops.transpose(matrix))  # (1, out)
+    outputs = ops.reshape(outputs, leading + tuple(layer.kernel.shape[inputs_axes:]))
+    activation = getattr(layer, "activation", None)
+    return outputs if activation is None else activation(outputs)
