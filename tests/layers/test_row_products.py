@@ -86,25 +86,37 @@ def test_outside_the_block_products_are_the_layers():
 
 def test_attention_and_feed_forward_decode_alike():
     """A cached one-position attention step and the feed-forward network, in
-    and out of the block (float32 and a bfloat16 compute dtype)."""
-    for dtype, atol in (("float32", 1e-5), ("mixed_bfloat16", 3e-2)):
-        attention = MultiHeadAttention(num_heads=2, key_dim=4, dtype=dtype)
-        feed_forward = FeedForward(intermediate_dim=16, dtype=dtype)
-        x = random_inputs(1, 1, 8)
-        cache = (ops.zeros((1, 3, 2, 4)), ops.zeros((1, 3, 2, 4)))
-        attention(x, x)
-        feed_forward(x)
-        model = keras.Sequential([attention, feed_forward])
+    and out of the block."""
+    attention = MultiHeadAttention(num_heads=2, key_dim=4)
+    feed_forward = FeedForward(intermediate_dim=16)
+    x = random_inputs(1, 1, 8)
+    cache = (ops.zeros((1, 3, 2, 4)), ops.zeros((1, 3, 2, 4)))
+    attention(x, x)
+    feed_forward(x)
+    for layer in (attention, feed_forward):
+        _randomize(layer)
+    model = keras.Sequential([attention, feed_forward])
 
-        def step():
-            out, (keys, values) = attention(x, x, cache=cache, cache_update_index=1)
-            return [to_numpy(t).astype("float32") for t in (feed_forward(out), keys, values)]
+    def step():
+        out, (keys, values) = attention(x, x, cache=cache, cache_update_index=1)
+        return [to_numpy(t) for t in (feed_forward(out), keys, values)]
 
-        expected = step()
-        with one_row_products(model, rows=1):
-            actual = step()
-        for a, e in zip(actual, expected):
-            assert_allclose(a, e, atol=atol, rtol=atol)
+    expected = step()
+    with one_row_products(model, rows=1):
+        actual = step()
+    for a, e in zip(actual, expected):
+        assert_allclose(a, e, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "mixed_bfloat16"])
+def test_bfloat16_layers_keep_their_own_product(dtype):
+    layer = keras.layers.Dense(6, dtype=dtype)
+    layer.build((None, 1, 8))
+    x = random_inputs(1, 1, 8)
+    with one_row_products(keras.Sequential([layer]), rows=1):
+        layer.kernel.assign(np.zeros(layer.kernel.shape, "float32"))
+        actual = to_numpy(project(layer, x))
+    assert_allclose(actual.astype("float32"), to_numpy(layer(x)).astype("float32"))
 
 
 def test_quantized_layers_keep_their_own_product():

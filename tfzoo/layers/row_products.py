@@ -44,7 +44,10 @@ def _kernel_axes(layer):
 
 
 def _supported(layer):
-    if not layer.built or getattr(layer, "quantization_mode", None) is not None:
+    # bfloat16 products gained nothing this way (GPT-2 124M, batch 1: 61
+    # against 65-67 tokens/s), quantized kernels have their own product.
+    if (not layer.built or layer.compute_dtype != "float32"
+            or getattr(layer, "quantization_mode", None) is not None):
         return False
     axes = _kernel_axes(layer)
     if axes is None:
