@@ -25,7 +25,7 @@ flags.DEFINE_bool("xla", True, "generate: XLA-compile decoding (TensorFlow). --n
                   "plain graph, as a SavedModel export serves it (slower on CPUs).")
 flags.DEFINE_enum("dtype", None, ["float32", "bfloat16", "float16"],
                   "generate: weights and compute dtype (default: float32). bfloat16 halves "
-                  "the memory each token reads; on CPUs decoding is bound by it.")
+                  "the weights' memory (float32 decoded faster on the CPU in docs/benchmarks.md).")
 
 
 def main(argv):

@@ -145,7 +145,8 @@ class GPTCausalLM(Task):
                num_beams, length_penalty, stop_token_ids, bool(jit_compile), prefill)
         function = self._generate_functions.get(key, lambda: compile_with_model(
             self, self.decode_function(sampling, num_beams, length_penalty, stop_token_ids,
-                                       prefill), jit_compile))
+                                       prefill, one_row_matrices=bool(jit_compile)),
+            jit_compile))
         outputs = function(buffer, lengths, ends.astype("int32"), seed_value)
         outputs = np.asarray(ops.convert_to_numpy(outputs))
         if num_beams > 1:
@@ -193,19 +194,23 @@ class GPTCausalLM(Task):
         return row
 
     def decode_function(self, sampling, num_beams=1, length_penalty=0.6, stop_token_ids=(),
-                        prefill_length=None):
+                        prefill_length=None, one_row_matrices=True):
         """`decode(buffer [B, L], prompt_lengths [B], end_indices [B], seed)`:
         completed buffers ([B, L], or [B, K, L] beams best first when
         num_beams > 1) from right-padded prompt ids. Plain keras.ops:
         `generate` compiles it, the SavedModel export (`CausalLMTask
         .serving_signature`) traces it. `prefill_length`: positions the
-        first pass computes (`decoding.generate`; None: all L)."""
+        first pass computes (`decoding.generate`; None: all L).
+        `one_row_matrices`: steps of one row (B = 1, no beams) multiply by
+        weights laid out for it (`layers.row_products`): faster under XLA on
+        CPUs, slower in a plain TensorFlow graph."""
         backbone = self.backbone
 
         def decode(buffer, prompt_lengths, end_indices, seed):
             batch, length = ops.shape(buffer)[0], ops.shape(buffer)[1]
             cache = backbone.initial_cache(batch, length)
-            with one_row_products(backbone, decoding.step_rows(buffer, num_beams)):
+            rows = decoding.step_rows(buffer, num_beams) if one_row_matrices else None
+            with one_row_products(backbone, rows):
                 return decoding.generate(
                     backbone.call_with_cache, backbone.token_embedding.reverse_projection(),
                     cache, buffer, prompt_lengths, end_indices, sampling, seed,
