@@ -95,14 +95,13 @@ def test_attention_and_feed_forward_decode_alike():
     feed_forward(x)
     for layer in (attention, feed_forward):
         _randomize(layer)
-    model = keras.Sequential([attention, feed_forward])
 
     def step():
         out, (keys, values) = attention(x, x, cache=cache, cache_update_index=1)
         return [to_numpy(t) for t in (feed_forward(out), keys, values)]
 
     expected = step()
-    with one_row_products(model, rows=1):
+    with one_row_products([attention, feed_forward], rows=1):  # a list of layers
         actual = step()
     for a, e in zip(actual, expected):
         assert_allclose(a, e, atol=1e-5, rtol=1e-5)

@@ -73,16 +73,19 @@ def one_row_matrix(layer):
 
 
 @contextlib.contextmanager
-def one_row_products(model, rows):
-    """Within the block, `project` multiplies one-row inputs of `model`'s
-    Dense and EinsumDense layers by [out, in + 1] matrices made here, once.
-    `rows`: the rows each decoding step runs (batch x beams); anything but 1
-    (or None, unknown) leaves every product as it is."""
+def one_row_products(layers, rows):
+    """Within the block, `project` multiplies one-row inputs of the Dense and
+    EinsumDense layers in `layers` (a layer or a list; sublayers included) by
+    [out, in + 1] matrices made here, once. `rows`: the rows each decoding
+    step runs (batch x beams); anything but 1 (or None, unknown) leaves every
+    product as it is."""
     matrices = None
     if rows == 1:
+        roots = layers if isinstance(layers, (list, tuple)) else [layers]
         matrices = {
             id(layer): one_row_matrix(layer)
-            for layer in model._flatten_layers(include_self=False)
+            for root in roots
+            for layer in root._flatten_layers(include_self=True)
             if _supported(layer)
         }
     token = _MATRICES.set(matrices)

@@ -94,8 +94,8 @@ class GPTCausalLM(Task):
             seed: makes sampling reproducible.
             jit_compile: TensorFlow only: False runs the decoding loop as a
                 plain graph instead of XLA (the graph a SavedModel export
-                serves). On CPUs XLA is the faster (GPT-2 124M, 2 cores: 60
-                vs 50 tokens/s at batch 1, 319 vs 216 at batch 8). Either way
+                serves). On CPUs XLA is the faster (GPT-2 124M, 2 cores: 73
+                vs 51 tokens/s at batch 1, 326 vs 223 at batch 8). Either way
                 it is compiled once.
 
         Returns:

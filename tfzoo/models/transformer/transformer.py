@@ -186,7 +186,8 @@ class Transformer(Backbone):
         def decode(source, buffer, prompt_lengths, end_indices, seed):
             cache = self._initial_cache(source, ops.cast(ops.not_equal(source, 0), "int32"),
                                         ops.shape(buffer)[1])
-            with one_row_products(self, decoding.step_rows(buffer, num_beams)):
+            with one_row_products(self.decoder_blocks,
+                                  decoding.step_rows(buffer, num_beams)):
                 outputs = decoding.generate(
                     self._decode_with_cache,
                     lambda hidden: self.target_embedding.token_embedding(hidden, reverse=True),
