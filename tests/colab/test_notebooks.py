@@ -111,6 +111,9 @@ def test_notebook_runs_top_to_bottom(name, tmp_path, monkeypatch):
     monkeypatch.setenv("TFZOO_NOTEBOOK_QUICK", "1")
     monkeypatch.setenv("TFZOO_REPO", str(ROOT))
     monkeypatch.setenv("KERAS_BACKEND", "tensorflow")  # exports need it
+    # The notebooks' default output directories (tempfile.mkdtemp) go under
+    # pytest's tmp_path, which pytest prunes, not into /tmp for good.
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     notebook = nbformat.read(COLAB / name, as_version=4)
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}})
