@@ -9,7 +9,7 @@ from keras import ops
 
 from tests.testing import assert_allclose, random_inputs, to_numpy
 from tfzoo.layers import FeedForward
-from tfzoo.layers.gelu import gelu, gelu_derivative
+from tfzoo.layers.gelu import gelu, gelu_derivative, gelu_forward
 
 
 def gradient(fn, x):
@@ -59,6 +59,32 @@ def test_values_and_gradient_equal_keras_autodiff(approximate):
     # The other form's gradient differs: the comparison can fail.
     other = gradient(lambda x: keras.activations.gelu(x, approximate=not approximate), x)
     assert np.abs(to_numpy(got) - to_numpy(other)).max() > 1e-4
+
+
+def textbook_gelu(x, approximate):
+    x = np.asarray(x, "float64")
+    if approximate:
+        return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+    return 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+
+
+@pytest.mark.parametrize("approximate", [False, True], ids=["erf", "tanh"])
+def test_forward_is_the_formula_and_keras(approximate):
+    x = np.linspace(-8, 8, 641).astype("float32")
+    ours = to_numpy(gelu_forward(ops.convert_to_tensor(x), approximate))
+    assert_allclose(ours, textbook_gelu(x, approximate), atol=1e-6, rtol=1e-6)
+    assert_allclose(ours, keras.activations.gelu(x, approximate=approximate), atol=1e-6,
+                    rtol=1e-6)
+    # The other form differs by more than the tolerance: the comparison can fail.
+    assert np.abs(ours - textbook_gelu(x, not approximate)).max() > 1e-4
+
+
+def test_bfloat16_forward_is_the_float32_value_rounded():
+    x = ops.cast(ops.convert_to_tensor(3 * random_inputs(64, 32), "float32"), "bfloat16")
+    got = gelu_forward(x)
+    assert keras.backend.standardize_dtype(got.dtype) == "bfloat16"
+    want = ops.cast(gelu_forward(ops.cast(x, "float32")), "bfloat16")
+    assert_allclose(ops.cast(got, "float32"), ops.cast(want, "float32"), atol=0, rtol=0)
 
 
 def test_bfloat16_gradient_keeps_the_dtype_and_is_close():

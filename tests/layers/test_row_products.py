@@ -10,14 +10,14 @@ from tfzoo.layers import FeedForward, MultiHeadAttention
 from tfzoo.layers.row_products import one_row_matrix, one_row_products, project
 
 
-def _dense_layers():
-    dense = keras.layers.Dense(6, activation="tanh")
+def _dense_layers(dtype=None):
+    dense = keras.layers.Dense(6, activation="tanh", dtype=dtype)
     dense.build((None, 1, 8))
-    no_bias = keras.layers.Dense(6, use_bias=False)
+    no_bias = keras.layers.Dense(6, use_bias=False, dtype=dtype)
     no_bias.build((None, 1, 8))
-    heads = keras.layers.EinsumDense("btd,de->bte", (None, 6), bias_axes="e")
+    heads = keras.layers.EinsumDense("btd,de->bte", (None, 6), bias_axes="e", dtype=dtype)
     heads.build((None, 1, 8))
-    merge = keras.layers.EinsumDense("bthv,hvd->btd", (None, 5), bias_axes="d")
+    merge = keras.layers.EinsumDense("bthv,hvd->btd", (None, 5), bias_axes="d", dtype=dtype)
     merge.build((None, 1, 2, 4))
     return [dense, no_bias, heads, merge]
 
@@ -25,7 +25,7 @@ def _dense_layers():
 def _randomize(layer, seed=1):
     rng = np.random.default_rng(seed)
     for weight in layer.weights:
-        weight.assign(rng.normal(size=weight.shape).astype("float32"))
+        weight.assign(ops.cast(rng.normal(size=weight.shape).astype("float32"), weight.dtype))
 
 
 def _one_row_input(layer):
@@ -126,3 +126,66 @@ def test_quantized_layers_keep_their_own_product():
     expected = to_numpy(layer(x))
     with one_row_products(keras.Sequential([layer]), rows=1):
         assert_allclose(to_numpy(project(layer, x)), expected)
+
+
+# === Flattened products: [B, T, ...] inputs as one [B*T, in] x [in, out] ===
+
+def _sequence_input(layer, batch=3, length=5):
+    shape = (batch, length, 2, 4) if layer.kernel.ndim == 3 else (batch, length, 8)
+    return random_inputs(*shape, seed=3)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "mixed_bfloat16", "bfloat16"])
+@pytest.mark.parametrize("index", range(4), ids=["dense", "no_bias", "einsum", "merge_heads"])
+def test_flattened_product_equals_the_layer(index, dtype):
+    layer = _dense_layers(dtype)[index]
+    _randomize(layer)
+    x = _sequence_input(layer)
+    expected = to_numpy(layer(x))
+    actual = to_numpy(project(layer, x))
+    assert actual.shape == expected.shape
+    assert actual.dtype == expected.dtype
+    tolerance = 1e-5 if dtype == "float32" else 3e-2
+    assert_allclose(actual.astype("float32"), expected.astype("float32"),
+                    atol=tolerance, rtol=tolerance)
+
+
+def test_tensorflow_graphs_run_one_matrix_product_with_the_bias_fused():
+    """In a TensorFlow graph the [B, T, D] EinsumDense becomes a 2-D MatMul
+    (the batched product and separate bias add it replaces are absent), also
+    with an unknown batch size."""
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the flattened product is a TensorFlow-graph path; XLA and the "
+                    "other backends keep the layer's own call")
+    import tensorflow as tf
+
+    layer = _dense_layers()[2]
+    _randomize(layer)
+    x = _sequence_input(layer)
+
+    def op_types(fn):
+        graph = tf.function(fn).get_concrete_function(
+            tf.TensorSpec((None, 5, 8), "float32")).graph
+        return {op.type for op in graph.get_operations()}
+
+    flattened, own = op_types(lambda x: project(layer, x)), op_types(layer)
+    assert "MatMul" in flattened and not flattened & {"Einsum", "BatchMatMulV2"}
+    assert own & {"Einsum", "BatchMatMulV2"}  # what the layer's call builds
+    dynamic = tf.function(lambda x: project(layer, x),
+                          input_signature=[tf.TensorSpec((None, 5, 8), "float32")])
+    assert_allclose(to_numpy(dynamic(x)), to_numpy(layer(x)), atol=1e-5, rtol=1e-5)
+
+
+def test_lora_and_quantized_layers_keep_their_own_call():
+    lora = _dense_layers()[0]
+    _randomize(lora)
+    lora.enable_lora(2)
+    rng = np.random.default_rng(5)
+    lora.lora_kernel_b.assign(rng.normal(size=lora.lora_kernel_b.shape).astype("float32"))
+    x = _sequence_input(lora)
+    assert_allclose(to_numpy(project(lora, x)), to_numpy(lora(x)), atol=1e-5, rtol=1e-5)
+
+    quantized = _dense_layers()[2]
+    _randomize(quantized)
+    quantized.quantize("int8")
+    assert_allclose(to_numpy(project(quantized, x)), to_numpy(quantized(x)))

@@ -3,7 +3,7 @@
 import keras
 
 from tfzoo.layers.dropout import Dropout
-from tfzoo.layers.gelu import gelu
+from tfzoo.layers.gelu import gelu, gelu_forward
 from tfzoo.layers.row_products import project
 from tfzoo.layers.utils import (
     check_positive_int,
@@ -22,7 +22,8 @@ class FeedForward(keras.layers.Layer):
     exact GELU, GPT-2 the tanh approximation ("gelu_approximate"). In training
     both GELUs take `tfzoo.layers.gelu.gelu`, whose backward pass recomputes
     the derivative from the pre-activations instead of keeping intermediates
-    (same values; less memory traffic).
+    (same values; less memory traffic). The exact GELU is computed through erf
+    in float32 (`tfzoo.layers.gelu.gelu_forward`), in training and inference.
 
     Args:
         intermediate_dim: int, the inner width.
@@ -106,7 +107,7 @@ class FeedForward(keras.layers.Layer):
             if training:
                 x = gelu(x, approximate=self._gelu_approximate)
             else:
-                x = self.activation(x)
+                x = gelu_forward(x, approximate=self._gelu_approximate)
         x = self.dropout_layer(x, training=training)
         return project(self.output_dense, x)  # (B, T, D)
 

@@ -16,6 +16,12 @@ invariant inputs, and nothing changes outside the block. They are a second
 copy of the projection weights while the call runs (GPT-2 124M: 85M float32
 values, 340 MB); made per call, they always match the current weights.
 Measured in docs/benchmarks.md (GPT-2 generation on the CPU, item 6).
+
+Outside such a loop, on the TensorFlow backend, `project` multiplies inputs of
+several leading axes ([B, T, D]) as one [B*T, in] x [in, out] product (`_flat`):
+TensorFlow's plain graphs then run one matrix product with the bias fused in
+instead of a batched product and a bias add (docs/benchmarks.md, BERT-base on
+the CPU, bfloat16).
 """
 
 import contextlib
@@ -102,6 +108,8 @@ def project(layer, inputs):
     matrices = _MATRICES.get()
     matrix = None if matrices is None else matrices.get(id(layer))
     if matrix is None:
+        if _flat(layer, inputs):
+            return _flat_product(layer, inputs)
         return layer(inputs)
     inputs_axes, _ = _kernel_axes(layer)
     leading = tuple(inputs.shape[:-inputs_axes])
@@ -112,5 +120,42 @@ def project(layer, inputs):
         row = ops.concatenate([row, ops.ones((1, 1), matrix.dtype)], axis=1)
     outputs = ops.matmul(row, ops.transpose(matrix))  # (1, out)
     outputs = ops.reshape(outputs, leading + tuple(layer.kernel.shape[inputs_axes:]))
+    activation = getattr(layer, "activation", None)
+    return outputs if activation is None else activation(outputs)
+
+
+def _flat(layer, inputs):
+    """Whether `project` multiplies `layer`'s inputs as one 2-D matrix product.
+
+    In TensorFlow's plain graphs an EinsumDense over [B, T, D] runs as a batched
+    product plus a separate bias add; flattened to [B*T, D] it is one matrix
+    product into which the bias is fused (BERT-base's 48 query/key/value/output
+    projections of a sequence of 128 in bfloat16: 15 -> 12.5 ms). XLA and the
+    other backends see through either form, so they keep the layer's own call.
+    """
+    if (keras.backend.backend() != "tensorflow" or not layer.built
+            or getattr(layer, "quantization_mode", None) is not None
+            or getattr(layer, "lora_enabled", False)):
+        return False
+    axes = _kernel_axes(layer)
+    if axes is None or len(inputs.shape) < axes[0] + 2:
+        return False
+    bias = getattr(layer, "bias", None)
+    return bias is None or math.prod(bias.shape) == math.prod(layer.kernel.shape[axes[0]:])
+
+
+def _flat_product(layer, inputs):
+    """`layer(inputs)` as [rows, in] x [in, out] + bias, reshaped back."""
+    inputs_axes, _ = _kernel_axes(layer)
+    dtype = layer.compute_dtype
+    kernel = layer.kernel
+    fan_in = math.prod(kernel.shape[:inputs_axes])
+    leading = ops.shape(inputs)[:-inputs_axes]
+    rows = ops.reshape(ops.cast(inputs, dtype), (-1, fan_in))
+    outputs = ops.matmul(rows, ops.reshape(ops.cast(kernel, dtype), (fan_in, -1)))
+    bias = getattr(layer, "bias", None)
+    if bias is not None:
+        outputs = outputs + ops.reshape(ops.cast(bias, dtype), (-1,))
+    outputs = ops.reshape(outputs, tuple(leading) + tuple(kernel.shape[inputs_axes:]))
     activation = getattr(layer, "activation", None)
     return outputs if activation is None else activation(outputs)
