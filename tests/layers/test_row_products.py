@@ -155,8 +155,8 @@ def test_tensorflow_graphs_run_one_matrix_product_with_the_bias_fused():
     (the batched product and separate bias add it replaces are absent), also
     with an unknown batch size."""
     if keras.backend.backend() != "tensorflow":
-        pytest.skip("the flattened product is a TensorFlow-graph path; XLA and the "
-                    "other backends keep the layer's own call")
+        pytest.skip("the flattened product is a TensorFlow path; the other backends "
+                    "keep the layer's own call")
     import tensorflow as tf
 
     layer = _dense_layers()[2]
@@ -176,7 +176,7 @@ def test_tensorflow_graphs_run_one_matrix_product_with_the_bias_fused():
     assert_allclose(to_numpy(dynamic(x)), to_numpy(layer(x)), atol=1e-5, rtol=1e-5)
 
 
-def test_lora_and_quantized_layers_keep_their_own_call():
+def test_lora_layers_include_their_update_and_quantized_layers_keep_their_call():
     lora = _dense_layers()[0]
     _randomize(lora)
     lora.enable_lora(2)
@@ -184,6 +184,10 @@ def test_lora_and_quantized_layers_keep_their_own_call():
     lora.lora_kernel_b.assign(rng.normal(size=lora.lora_kernel_b.shape).astype("float32"))
     x = _sequence_input(lora)
     assert_allclose(to_numpy(project(lora, x)), to_numpy(lora(x)), atol=1e-5, rtol=1e-5)
+    with one_row_products(keras.Sequential([lora]), rows=1):  # one row, the matrix
+        row = x[:1, :1]
+        assert_allclose(to_numpy(project(lora, row)), to_numpy(lora(row)), atol=1e-5,
+                        rtol=1e-5)
 
     quantized = _dense_layers()[2]
     _randomize(quantized)

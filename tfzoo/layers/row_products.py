@@ -52,17 +52,25 @@ def _kernel_axes(layer):
     return None
 
 
-def _supported(layer):
-    # bfloat16 products gained nothing this way (GPT-2 124M, batch 1: 61
-    # against 65-67 tokens/s), quantized kernels have their own product.
-    if (not layer.built or layer.compute_dtype != "float32"
-            or getattr(layer, "quantization_mode", None) is not None):
-        return False
+def _projection_axes(layer):
+    """`_kernel_axes` of a built, non-quantized projection whose bias (if any)
+    covers every output axis; None for any other layer. (A LoRA layer's
+    `kernel` already includes its low-rank update.)"""
+    if not layer.built or getattr(layer, "quantization_mode", None) is not None:
+        return None  # quantized kernels have their own product
     axes = _kernel_axes(layer)
     if axes is None:
-        return False
-    bias = getattr(layer, "bias", None)  # must cover every output axis
-    return bias is None or math.prod(bias.shape) == math.prod(layer.kernel.shape[axes[0]:])
+        return None
+    bias = getattr(layer, "bias", None)
+    if bias is not None and math.prod(bias.shape) != math.prod(layer.kernel.shape[axes[0]:]):
+        return None
+    return axes
+
+
+def _supported(layer):
+    # bfloat16 products gained nothing this way (GPT-2 124M, batch 1: 61
+    # against 65-67 tokens/s).
+    return layer.compute_dtype == "float32" and _projection_axes(layer) is not None
 
 
 def one_row_matrix(layer):
@@ -130,18 +138,13 @@ def _flat(layer, inputs):
     In TensorFlow's plain graphs an EinsumDense over [B, T, D] runs as a batched
     product plus a separate bias add; flattened to [B*T, D] it is one matrix
     product into which the bias is fused (BERT-base's 48 query/key/value/output
-    projections of a sequence of 128 in bfloat16: 15 -> 12.5 ms). XLA and the
-    other backends see through either form, so they keep the layer's own call.
+    projections of a sequence of 128 in bfloat16: 15 -> 12.5 ms). TensorFlow's
+    XLA runs either form alike; the other backends keep the layer's own call.
     """
-    if (keras.backend.backend() != "tensorflow" or not layer.built
-            or getattr(layer, "quantization_mode", None) is not None
-            or getattr(layer, "lora_enabled", False)):
+    if keras.backend.backend() != "tensorflow":
         return False
-    axes = _kernel_axes(layer)
-    if axes is None or len(inputs.shape) < axes[0] + 2:
-        return False
-    bias = getattr(layer, "bias", None)
-    return bias is None or math.prod(bias.shape) == math.prod(layer.kernel.shape[axes[0]:])
+    axes = _projection_axes(layer)
+    return axes is not None and len(inputs.shape) >= axes[0] + 2
 
 
 def _flat_product(layer, inputs):
