@@ -344,3 +344,41 @@ def test_missing_input_is_a_clear_error(server):
         _signature(server, "classifier")(sentence1=tf.constant(["Only one."]))
     with pytest.raises(ServingError, match="HTTP 404.*Servable not found"):
         predict_rest(server.rest_address, "no_such_model", {"x": ["y"]})
+
+
+# === export_saved_model(model, export_dir, preprocessor=...) ===
+def test_export_with_a_preprocessor_serves_raw_pairs(exports, tmp_path):
+    """The contract's plain form: a model and its preprocessor; the signature
+    takes one string input per segment and returns the model's outputs."""
+    built, _, _ = exports
+    task, model, _, _ = built["classifier"]
+    preprocessor = task.build_preprocessor()
+    export_dir = export_saved_model(model, str(tmp_path / "pairs" / "1"), preprocessor,
+                                    input_names=("sentence1", "sentence2"))
+    inputs = {"sentence1": ["The cat sat.", "", "Shares rose 3 percent."],
+              "sentence2": ["A cat was sitting.", "Nothing here.", LONG_TEXT]}
+    served = run_with_tf1_loader(export_dir, inputs)
+    expected = model(preprocessor([tf.constant(inputs["sentence1"]),
+                                   tf.constant(inputs["sentence2"])]), training=False)
+    assert set(served) == {"outputs"}
+    np.testing.assert_allclose(np.array(served["outputs"]), np.asarray(expected), atol=1e-5)
+    assert read_warmup_requests(export_dir)  # default examples were written
+    check_serving_ops(export_dir)
+
+
+def test_export_argument_errors_name_the_value(exports, tmp_path):
+    built, _, _ = exports
+    task, model, signature, _ = built["classifier"]
+    with pytest.raises(ValueError, match="non-empty path.*''"):
+        export_saved_model(model, "", signature)
+    with pytest.raises(ValueError, match="not both"):
+        export_saved_model(model, str(tmp_path / "a"), task.build_preprocessor(),
+                           serving=signature)
+    with pytest.raises(TypeError, match="ServingSignature.*dict"):
+        export_saved_model(model, str(tmp_path / "b"), serving={"fn": None})
+    with pytest.raises(ValueError, match="input_names.*'sentence one'"):
+        export_saved_model(model, str(tmp_path / "c"), task.build_preprocessor(),
+                           input_names=["sentence one"])
+    with pytest.raises(ValueError, match="version=True"):
+        versioned_export_dir(str(tmp_path), "m", version=True)
+    assert not os.path.exists(os.path.join(os.getcwd(), "saved_model.pb"))

@@ -102,8 +102,52 @@ def _set_root_attributes(archive, attributes):
         setattr(root, name, value)
 
 
-def export_saved_model(model, export_dir, serving=None, attributes=None):
-    """Exports `model` (and its `serving` signature) to `export_dir`.
+def preprocessor_signature(model, preprocessor, input_names=("text",), examples=None):
+    """A `ServingSignature` of raw strings through `preprocessor` into `model`.
+
+    Args:
+        model: a Keras model whose inputs are what `preprocessor` returns.
+        preprocessor: a packing preprocessor (`BertPreprocessor`,
+            `RobertaPreprocessor`, `XLNetPreprocessor`, ...): a tf.Module that
+            maps a list of string batches (one per segment) to the model's
+            input dict.
+        input_names: the signature's string inputs, one per segment, in
+            order (e.g. ("sentence1", "sentence2") for pairs).
+        examples: input name -> a few strings for the warmup requests;
+            defaults to two fixed sentences per input.
+
+    The outputs are the model's, flattened as in `serve_tokens`.
+    """
+    if isinstance(input_names, str):
+        input_names = (input_names,)
+    input_names = list(input_names)
+    if not input_names or len(set(input_names)) != len(input_names) or not all(
+            isinstance(n, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n)
+            for n in input_names):
+        raise ValueError("input_names are distinct identifiers, one per segment. "
+                         f"Received: input_names={input_names!r}")
+    if not callable(preprocessor):
+        raise TypeError("preprocessor must be a callable tf.Module mapping strings to the "
+                        f"model's inputs. Received: {type(preprocessor).__name__}")
+
+    def serve(inputs):
+        outputs = model(preprocessor([inputs[n] for n in input_names]), training=False)
+        return _flat_outputs(outputs) if isinstance(outputs, dict) else {"outputs": outputs}
+
+    if examples is None:
+        examples = {n: ["The committee approved the plan.", "Is it going to rain?"]
+                    for n in input_names}
+    return ServingSignature(
+        inputs={n: tf.TensorSpec([None], tf.string, name=n) for n in input_names},
+        fn=serve,
+        resources=(preprocessor,),
+        examples=examples,
+    )
+
+
+def export_saved_model(model, export_dir, preprocessor=None, serving=None, attributes=None,
+                       input_names=("text",)):
+    """Exports `model` (and its raw-input serving signature) to `export_dir`.
 
     Writes the SavedModel, its warmup requests (the serving signature's
     `examples`, or one token example for the token signature) and, when
@@ -114,20 +158,46 @@ def export_saved_model(model, export_dir, serving=None, attributes=None):
         model: a built Keras model with dict inputs, or a `tf.Module` (e.g. a
             preprocessor) exported with its `serving` signature alone.
         export_dir: target directory (created; must not hold a SavedModel).
-        serving: optional `ServingSignature` for raw inputs. Without it,
+        preprocessor: optional packing preprocessor (see
+            `preprocessor_signature`): `serving_default` then takes raw
+            strings named `input_names` and returns the model's outputs.
+            Tasks make richer signatures (probabilities, labels, generated
+            text): pass theirs as `serving` instead.
+        serving: optional `ServingSignature` for raw inputs (e.g.
+            `task.serving_signature(model)`). Without it or a preprocessor,
             `serving_default` is the token signature, whose list outputs
             (e.g. `encoder_outputs`) become `name_0`, `name_1`, ...
         attributes: optional dict name -> tf.function, tf.Module, tf.Variable
             or `tf.saved_model.Asset`, saved on the SavedModel's root beside
             the signatures (APIs that are no signature, as in
             `tfzoo.export.hub`).
+        input_names: with `preprocessor`, the string inputs, one per segment.
 
     Returns:
         export_dir.
+
+    Example:
+    >>> export_saved_model(classifier, "saved_models/mrpc/1", preprocessor,
+    ...                    input_names=("sentence1", "sentence2"))
     """
     if keras.backend.backend() != "tensorflow":
         raise ValueError("SavedModel export needs the TensorFlow backend "
                          f"(KERAS_BACKEND=tensorflow); running {keras.backend.backend()!r}.")
+    if not isinstance(export_dir, (str, os.PathLike)) or not os.fspath(export_dir):
+        raise ValueError(f"export_dir must be a non-empty path. Received: {export_dir!r}")
+    export_dir = os.fspath(export_dir)
+    if isinstance(preprocessor, ServingSignature):
+        if serving is not None:
+            raise ValueError("Pass one ServingSignature, as `serving`.")
+        preprocessor, serving = None, preprocessor  # a signature given positionally
+    if preprocessor is not None:
+        if serving is not None:
+            raise ValueError("Pass either `preprocessor` (a plain raw-string signature) or "
+                             "`serving` (a ServingSignature), not both.")
+        serving = preprocessor_signature(model, preprocessor, input_names)
+    if serving is not None and not isinstance(serving, ServingSignature):
+        raise TypeError("serving must be a tfzoo.export.ServingSignature (e.g. "
+                        f"task.serving_signature(model)). Received: {type(serving).__name__}")
     if os.path.exists(os.path.join(export_dir, "saved_model.pb")):
         raise ValueError(f"{export_dir} already holds a SavedModel; export to a new version.")
     is_keras = isinstance(model, keras.Model)
@@ -168,6 +238,6 @@ def versioned_export_dir(base_dir, model_name, version=None):
         existing = [int(v) for v in os.listdir(model_dir) if v.isdigit()] if os.path.isdir(
             model_dir) else []
         version = max(existing, default=0) + 1
-    if not isinstance(version, int) or version < 1:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ValueError(f"Versions are positive integers. Received: version={version!r}")
     return os.path.join(model_dir, str(version))
