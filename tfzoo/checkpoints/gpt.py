@@ -89,14 +89,20 @@ _OPENAI_TF = {
     "ln_f_g": "model/ln_f/g", "ln_f_b": "model/ln_f/b",
 }
 
+# transformers' names -> tfzoo's. GPT-2 reads them through ACT2FN ("gelu" is the
+# exact GELU); openai-gpt through its own table, where "gelu" is the tanh form.
 _ACTIVATIONS = {"gelu_new": "gelu_approximate", "gelu_pytorch_tanh": "gelu_approximate",
                 "gelu_fast": "gelu_approximate", "gelu": "gelu", "relu": "relu"}
+_OPENAI_ACTIVATIONS = {"gelu": "gelu_approximate", "relu": "relu", "silu": "silu",
+                       "swish": "silu"}
 
 
-def _activation(name):
-    if name not in _ACTIVATIONS:
-        raise ValueError(f"Unsupported activation {name!r}; tfzoo knows {sorted(_ACTIVATIONS)}.")
-    return _ACTIVATIONS[name]
+def _activation(name, gpt2=True):
+    table = _ACTIVATIONS if gpt2 else _OPENAI_ACTIVATIONS
+    key = "activation_function" if gpt2 else "afn"
+    if name not in table:
+        raise ValueError(f"Unsupported {key} {name!r}; tfzoo knows {sorted(table)}.")
+    return table[name]
 
 
 class GPTConverter:
@@ -138,7 +144,7 @@ class GPTConverter:
             "dropout": config.get("resid_pdrop", 0.1),
             "normalize_first": gpt2,
             "activation": _activation(config.get("activation_function" if gpt2 else "afn",
-                                                 "gelu_new" if gpt2 else "gelu")),
+                                                 "gelu_new" if gpt2 else "gelu"), gpt2),
             "layer_norm_epsilon": config.get("layer_norm_epsilon", 1e-5),
             "initializer_range": config.get("initializer_range", 0.02),
         }

@@ -17,18 +17,18 @@ from tfzoo.models.gpt import GPTBackbone, GPTCausalLM
 TINY = dict(vocab_size=100, n_positions=64, n_embd=32, n_layer=2, n_head=4)
 
 
-def reference(kind, seed=0):
+def reference(kind, seed=0, scale=0.2, **config):
     import torch
     import transformers
 
     if kind == "gpt2":
-        model = transformers.GPT2LMHeadModel(transformers.GPT2Config(**TINY))
+        model = transformers.GPT2LMHeadModel(transformers.GPT2Config(**TINY, **config))
     else:
-        model = transformers.OpenAIGPTLMHeadModel(transformers.OpenAIGPTConfig(**TINY))
+        model = transformers.OpenAIGPTLMHeadModel(transformers.OpenAIGPTConfig(**TINY, **config))
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():  # every parameter random, LayerNorms included
         for parameter in model.parameters():
-            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.2)
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * scale)
     return model.eval()
 
 
@@ -59,6 +59,19 @@ def test_logits_match_transformers(checkpoints, kind):
     path, model = checkpoints[kind]
     ours = GPTCausalLM.from_pretrained(path)
     assert ours.backbone.normalize_first == (kind == "gpt2")
+    assert_allclose(ours(INPUTS), torch_logits(model, IDS), atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["gpt2", "openai-gpt"])
+def test_activation_matches_transformers_at_large_pre_activations(kind, tmp_path):
+    """Weights three times larger make GELU's exact and tanh forms differ by
+    ~1e-3 in the logits: openai-gpt's "gelu" is the tanh form, GPT-2's the
+    exact one."""
+    config = {"activation_function": "gelu"} if kind == "gpt2" else {}
+    model = reference(kind, seed=1, scale=0.6, **config)
+    model.save_pretrained(str(tmp_path))
+    ours = GPTCausalLM.from_pretrained(str(tmp_path))
+    assert ours.backbone.activation == ("gelu" if kind == "gpt2" else "gelu_approximate")
     assert_allclose(ours(INPUTS), torch_logits(model, IDS), atol=1e-4)
 
 
