@@ -3,6 +3,8 @@
 The official flow: tokenize and pack in tf.data with the BERT preprocessor,
 restore a pretrained encoder, add one classification layer, fit with AdamW,
 evaluate with the task's metrics, export a SavedModel that takes raw sentences.
+An XLNet model (model_type xlnet) runs the same flow with XLNet's
+SentencePiece preprocessor and `XLNetClassifier`.
 """
 
 import dataclasses
@@ -17,8 +19,11 @@ from tfzoo.data.text_files import read_columns
 from tfzoo.export.saved_model import ServingSignature
 from tfzoo.models.bert.bert_classifier import BertClassifier
 from tfzoo.models.registry import build_backbone
+from tfzoo.models.xlnet.xlnet_classifier import XLNetClassifier
 from tfzoo.preprocessing import BertPreprocessor
+from tfzoo.preprocessing.xlnet_preprocessor import XLNetPreprocessor
 from tfzoo.tasks.base import TrainingTask
+from tfzoo.tasks.families import is_xlnet, xlnet_backbone
 from tfzoo.training.config import ModelConfig
 from tfzoo.training.metrics import compute_metrics
 
@@ -64,8 +69,9 @@ class SentenceClassificationConfig:
             (e.g. ["0", "1"] for MRPC). Empty for regression (STS-B).
         label_names: names the export returns; defaults to `labels`.
         seq_length: packed input length.
-        vocabulary: WordPiece vocabulary (directory or vocab.txt); defaults to
-            the init_checkpoint directory.
+        vocabulary: WordPiece vocabulary (directory or vocab.txt), or for
+            XLNet a SentencePiece model (directory or spiece.model); defaults
+            to the init_checkpoint directory.
         metrics: any of accuracy, f1, mcc (classification), pearson, spearman
             (regression).
         serving_inputs: names of the exported signature's string inputs, one
@@ -111,12 +117,17 @@ class SentenceClassificationTask(TrainingTask):
         vocabulary = self.config.vocabulary or self.config.model.init_checkpoint
         if vocabulary is None:
             raise ValueError("task.vocabulary is required when task.model has no init_checkpoint.")
+        if is_xlnet(self.config.model):
+            return XLNetPreprocessor.from_pretrained(vocabulary, seq_length=self.config.seq_length)
         return BertPreprocessor.from_pretrained(vocabulary, seq_length=self.config.seq_length)
 
     def build_model(self):
         model = self.config.model
-        backbone = build_backbone(model.config, model.init_checkpoint, model.overrides)
         num_classes = 1 if self.config.regression else len(self.config.labels)
+        if is_xlnet(model):
+            backbone = xlnet_backbone(model, self.build_preprocessor())
+            return XLNetClassifier(backbone, num_classes=num_classes, dropout=self.config.dropout)
+        backbone = build_backbone(model.config, model.init_checkpoint, model.overrides)
         return BertClassifier(backbone, num_classes=num_classes, dropout=self.config.dropout)
 
     def compile_kwargs(self):

@@ -4,10 +4,10 @@ import dataclasses
 from typing import Optional
 
 from tfzoo.data.xlnet import XLNetPretrainingData, xlnet_pretraining_dataset
-from tfzoo.models.registry import build_backbone
 from tfzoo.models.xlnet.xlnet_lm_head import XLNetLMHead
 from tfzoo.preprocessing.xlnet_preprocessor import XLNetPreprocessor
 from tfzoo.tasks.base import TrainingTask
+from tfzoo.tasks.families import xlnet_backbone
 from tfzoo.training.config import ModelConfig
 
 
@@ -43,16 +43,7 @@ class XLNetPretrainingTask(TrainingTask):
         return XLNetPreprocessor.from_pretrained(path, seq_length=self.config.data.seq_length)
 
     def build_model(self):
-        model = self.config.model
-        overrides = dict(model.overrides)
-        vocabulary_size = self.build_preprocessor().get_special_tokens_dict()["vocab_size"]
-        if model.init_checkpoint is None:
-            overrides.setdefault("vocabulary_size", vocabulary_size)
-        backbone = build_backbone(model.config, model.init_checkpoint, overrides)
-        if backbone.vocabulary_size < vocabulary_size:
-            raise ValueError(f"The SentencePiece model has {vocabulary_size} pieces; the model "
-                             f"only {backbone.vocabulary_size}.")
-        return XLNetLMHead(backbone)
+        return XLNetLMHead(xlnet_backbone(self.config.model, self.build_preprocessor()))
 
     def datasets(self, batch_size, eval_batch_size, seed=0):
         epoch_dataset, count, validation = xlnet_pretraining_dataset(
