@@ -86,3 +86,20 @@ def test_shipped_pair_config_builds_xlnet_pieces():
     special = preprocessor.get_special_tokens_dict()
     assert ids[-1] == special["cls_id"]  # A <sep> B <sep> <cls>, padded on the left
     assert model(inputs).shape == (1, 2)
+
+
+def test_wordpiece_tasks_name_the_task_for_xlnet():
+    """span_extraction and token_tagging build WordPiece examples: an XLNet
+    model is a clear error, not a failure to read spiece.model as vocab.txt."""
+    import pytest
+
+    for task_type, extra in (
+            ("span_extraction", {"data": {"train": "pkg:tfzoo/data/samples/squad_train.json"}}),
+            ("token_tagging", {"data": {"train": "pkg:tfzoo/data/samples/conll_train.txt"},
+                               "labels": ["O", "B-PER", "I-PER"]})):
+        experiment = experiment_from_dict({"task": {
+            "type": task_type, "vocabulary": SPIECE,
+            "model": {"config": os.path.join(ROOT, "configs/models/xlnet_tiny.yaml")}, **extra}})
+        task = task_class(task_type)(experiment.task)
+        with pytest.raises(ValueError, match=f"'{task_type}'.*XLNet"):
+            task.build_preprocessor()

@@ -8,6 +8,7 @@ XLNet through the same flow; XLNet differs in its preprocessor (SentencePiece,
 from tfzoo.checkpoints.pretrained import checkpoint_model_type
 from tfzoo.config import load_yaml
 from tfzoo.models.registry import build_backbone
+from tfzoo.preprocessing import BertPreprocessor
 
 
 def model_type(model_config):
@@ -38,3 +39,18 @@ def xlnet_backbone(model_config, preprocessor):
         raise ValueError(f"The SentencePiece model has {vocabulary_size} pieces; the model "
                          f"only {backbone.vocabulary_size}.")
     return backbone
+
+
+def wordpiece_preprocessor(task_config, task_type):
+    """The BERT-family preprocessor of a task whose examples are built from
+    WordPiece tokens (span_extraction's SQuAD windows, token_tagging's word
+    alignment); an XLNet model is an error naming the task."""
+    if is_xlnet(task_config.model):
+        raise ValueError(f"task.type {task_type!r} builds its examples from WordPiece tokens "
+                         "and runs BERT, RoBERTa and DistilBERT models; task.model is XLNet. "
+                         "Fine-tune XLNet with task.type 'sentence_classification', or "
+                         "XLNetSpanLabeler with model.fit on your own packed inputs.")
+    vocabulary = task_config.vocabulary or task_config.model.init_checkpoint
+    if vocabulary is None:
+        raise ValueError("task.vocabulary is required when task.model has no init_checkpoint.")
+    return BertPreprocessor.from_pretrained(vocabulary, seq_length=task_config.seq_length)

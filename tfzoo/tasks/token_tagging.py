@@ -17,8 +17,8 @@ from absl import logging
 from tfzoo.data.epochs import in_memory_datasets
 from tfzoo.models.bert.bert_token_classifier import BertTokenClassifier
 from tfzoo.models.registry import build_backbone
-from tfzoo.preprocessing import BertPreprocessor
 from tfzoo.tasks.base import TrainingTask
+from tfzoo.tasks.families import wordpiece_preprocessor
 from tfzoo.training.config import ModelConfig
 from tfzoo.training.metrics import entity_scores
 
@@ -239,10 +239,7 @@ class TokenTaggingTask(TrainingTask):
         self._windows = {}
 
     def build_preprocessor(self):
-        vocabulary = self.config.vocabulary or self.config.model.init_checkpoint
-        if vocabulary is None:
-            raise ValueError("task.vocabulary is required when task.model has no init_checkpoint.")
-        return BertPreprocessor.from_pretrained(vocabulary, seq_length=self.config.seq_length)
+        return wordpiece_preprocessor(self.config, "token_tagging")
 
     def build_model(self):
         model = self.config.model
