@@ -95,7 +95,18 @@ def length_penalty(lengths, alpha):
 
 def beam_search(step_fn, buffer, prompt_lengths, end_indices, cache, num_beams, alpha=0.6,
                 stop_token_ids=(), pad_id=0, filled_length=None):
-    """Beam search with GNMT length normalisation.
+    """Beam search with GNMT length normalisation, finished beams set aside.
+
+    Each step ranks the 2K best continuations of the K live beams. Those
+    among the top K that end in a stop token become finished hypotheses
+    (scored by their normalised log-probability); the K best of the others
+    live on, so a beam that stops does not take a live beam's place. A row
+    ends at its end index, where its live beams join the finished ones, or
+    earlier, once K finished hypotheses all beat the best score a live beam
+    could still reach (its log-probability only falls; normalised at the
+    length that favours it most). The K best finished hypotheses are
+    returned: transformers' beam search with `early_stopping="never"`, which
+    equals its default when alpha is 0.
 
     Args:
         buffer, prompt_lengths, end_indices, cache, filled_length: as
@@ -108,64 +119,90 @@ def beam_search(step_fn, buffer, prompt_lengths, end_indices, cache, num_beams, 
     """
     batch = ops.shape(buffer)[0]
     length = ops.shape(buffer)[1]
+    width = 2 * num_beams
 
     def expand(x):  # (B, ...) -> (B*K, ...), each row repeated K times
         return ops.repeat(x, num_beams, axis=0)
 
+    row_prompt, row_end = prompt_lengths, end_indices
+    finished_buffer = ops.tile(ops.expand_dims(buffer, 1), (1, num_beams, 1))  # (B, K, L)
+    finished_scores = ops.full((batch, num_beams), _NEG, "float32")
     buffer, cache = expand(buffer), keras.tree.map_structure(expand, cache)
     prompt_lengths, end_indices = expand(prompt_lengths), expand(end_indices)
     # Only the first beam of each row is alive at the start: identical beams
     # would otherwise fill the beam with copies.
     scores = ops.tile(ops.convert_to_tensor([[0.0] + [_NEG] * (num_beams - 1)]), (batch, 1))
-    finished = ops.zeros_like(prompt_lengths, dtype="bool")
-    start = _start(prompt_lengths, filled_length)
-    last = ops.max(end_indices)
+    done = ops.zeros_like(row_prompt, dtype="bool")
+    start = _start(row_prompt, filled_length)
+    last = ops.max(row_end)
 
-    def condition(index, buffer, cache, scores, finished):
-        return ops.logical_and(index < last, ops.logical_not(ops.all(finished)))
+    def keep_best(finished_buffer, finished_scores, sequences, candidate_scores):
+        """The K best of the finished hypotheses and new candidates [B, M]."""
+        all_scores = ops.concatenate([finished_scores, candidate_scores], axis=1)
+        all_buffers = ops.concatenate([finished_buffer, sequences], axis=1)
+        best_scores, best = ops.top_k(all_scores, num_beams)
+        return ops.take_along_axis(all_buffers, best[:, :, None], axis=1), best_scores
 
-    def body(index, buffer, cache, scores, finished):
+    def condition(index, buffer, cache, scores, finished_buffer, finished_scores, done):
+        return ops.logical_and(index < last, ops.logical_not(ops.all(done)))
+
+    def body(index, buffer, cache, scores, finished_buffer, finished_scores, done):
         logits, cache = step_fn(_column(buffer, index - 1), cache, index - 1)
         log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)  # (B*K, V)
         vocabulary = ops.shape(log_probs)[1]
         in_prompt = index < prompt_lengths
-        frozen = ops.logical_or(finished, index >= end_indices)
-        # Forced rows (prompt, or finished beams) may only take their token.
-        forced_token = ops.where(in_prompt, ops.squeeze(_column(buffer, index), 1), pad_id)
-        forced = ops.where(ops.equal(ops.arange(vocabulary)[None, :], forced_token[:, None]),
-                           0.0, _NEG)
-        log_probs = ops.where(ops.logical_or(in_prompt, frozen)[:, None], forced, log_probs)
-        candidates = ops.reshape(scores, (-1, 1)) + log_probs  # (B*K, V)
-        candidates = ops.reshape(candidates, (batch, num_beams * vocabulary))
-        scores, flat = ops.top_k(candidates, num_beams)  # (B, K)
-        beam = flat // vocabulary
-        token = ops.reshape(ops.cast(flat % vocabulary, "int32"), (-1,))
-        source = ops.reshape(beam + ops.arange(batch)[:, None] * num_beams, (-1,))
-        buffer = ops.take(buffer, source, axis=0)
-        cache = keras.tree.map_structure(lambda x: ops.take(x, source, axis=0), cache)
-        finished = ops.take(finished, source, axis=0)
-        frozen = ops.take(frozen, source, axis=0)
-        generated = ops.logical_and(ops.logical_not(in_prompt), ops.logical_not(frozen))
-        stopped = ops.logical_and(generated, _is_stop(token, stop_token_ids))
-        at_end = ops.logical_and(ops.logical_not(in_prompt), index + 1 >= end_indices)
-        finished = ops.logical_or(finished, ops.logical_or(stopped, at_end))
-        return index + 1, _write_column(buffer, index, token), cache, scores, finished
+        # Rows in their prompt may only take the prompt's token.
+        forced = ops.where(
+            ops.equal(ops.arange(vocabulary)[None, :],
+                      ops.squeeze(_column(buffer, index), 1)[:, None]), 0.0, _NEG)
+        log_probs = ops.where(in_prompt[:, None], forced, log_probs)
+        candidates = ops.reshape(ops.reshape(scores, (-1, 1)) + log_probs,
+                                 (batch, num_beams * vocabulary))
+        top_scores, flat = ops.top_k(candidates, width)  # (B, 2K)
+        source = flat // vocabulary + ops.arange(batch)[:, None] * num_beams  # (B, 2K)
+        token = ops.cast(flat % vocabulary, "int32")
+        sequences = ops.take(buffer, ops.reshape(source, (-1,)), axis=0)
+        sequences = ops.reshape(_write_column(sequences, index, ops.reshape(token, (-1,))),
+                                (batch, width, length))
+        row_in_prompt = index < row_prompt
+        row_active = ops.logical_and(ops.logical_not(done), ops.logical_not(row_in_prompt))
+        generated = index + 1 - row_prompt  # tokens after the prompt, this one included
+        penalty = length_penalty(generated, alpha)[:, None]
 
-    _, buffer, _, scores, _ = ops.while_loop(
-        condition, body, (start, buffer, cache, scores, finished))
+        # Stop tokens ranked in the top K finish; the others may live on.
+        stopped = ops.logical_and(_is_stop(token, stop_token_ids), row_active[:, None])
+        top_ranks = ops.arange(width)[None, :] < num_beams
+        new_finished = ops.where(ops.logical_and(stopped, top_ranks), top_scores / penalty, _NEG)
+        finished_buffer, finished_scores = keep_best(
+            finished_buffer, finished_scores, sequences, new_finished)
 
-    # Generated length of each beam: up to and including a stop token.
-    positions = ops.arange(length)[None, :]
-    after_prompt = positions >= prompt_lengths[:, None]
-    stop_mask = ops.logical_and(after_prompt, _is_stop(buffer, stop_token_ids))
-    first_stop = ops.where(ops.any(stop_mask, axis=1),
-                           ops.argmax(ops.cast(stop_mask, "int32"), axis=1) + 1, end_indices)
-    generated_lengths = ops.maximum(ops.minimum(first_stop, end_indices) - prompt_lengths, 1)
-    normalised = scores / ops.reshape(length_penalty(generated_lengths, alpha), (batch, -1))
-    order = ops.argsort(-normalised, axis=1)
-    buffer = ops.reshape(buffer, (batch, num_beams, length))
-    return (ops.take_along_axis(buffer, order[:, :, None], axis=1),
-            ops.take_along_axis(normalised, order, axis=1))
+        live_scores, live = ops.top_k(ops.where(stopped, _NEG, top_scores), num_beams)
+        flat_live = ops.reshape(live + ops.arange(batch)[:, None] * width, (-1,))
+        chosen = ops.take(ops.reshape(source, (-1,)), flat_live, axis=0)
+        buffer = ops.take(ops.reshape(sequences, (batch * width, length)), flat_live, axis=0)
+        cache = keras.tree.map_structure(lambda x: ops.take(x, chosen, axis=0), cache)
+
+        # At its end index a row's live beams join the finished ones.
+        at_end = ops.logical_and(row_active, index + 1 >= row_end)
+        ending = ops.where(at_end[:, None], live_scores / penalty, _NEG)
+        finished_buffer, finished_scores = keep_best(
+            finished_buffer, finished_scores,
+            ops.reshape(buffer, (batch, num_beams, length)), ending)
+
+        # Or earlier: when no live beam can beat the K-th finished hypothesis.
+        reachable = ops.maximum(
+            live_scores[:, 0] / penalty[:, 0],
+            live_scores[:, 0] / length_penalty(row_end - row_prompt, alpha))
+        settled = ops.logical_and(finished_scores[:, -1] > _NEG / 2,
+                                  finished_scores[:, -1] >= reachable)
+        done = ops.logical_or(done, ops.logical_and(row_active,
+                                                    ops.logical_or(at_end, settled)))
+        return index + 1, buffer, cache, live_scores, finished_buffer, finished_scores, done
+
+    _, _, _, _, finished_buffer, finished_scores, _ = ops.while_loop(
+        condition, body,
+        (start, buffer, cache, scores, finished_buffer, finished_scores, done))
+    return finished_buffer, finished_scores
 
 
 def generate(hidden_fn, logits_fn, cache, buffer, prompt_lengths, end_indices, sampling, seed,

@@ -1,5 +1,6 @@
 """GPT and GPT-2 against transformers: logits, checkpoint formats, generation."""
 
+import collections
 import json
 import os
 
@@ -182,6 +183,40 @@ def test_beam_search_matches_transformers(checkpoints):
                                num_return_sequences=2, do_sample=False, length_penalty=0.0,
                                early_stopping=False)
         assert ours[2 * index: 2 * index + 2] == expected
+
+
+def hf_beams(model, prompt, **kwargs):
+    """transformers' returned beams, each cut after its first stop token."""
+    stop = kwargs.get("eos_token_id")
+    beams = []
+    for row in hf_generate(model, prompt, do_sample=False, **kwargs):
+        generated = row[len(prompt):]
+        if stop in generated:
+            generated = generated[:generated.index(stop) + 1]
+        beams.append(row[:len(prompt)] + generated)
+    return beams
+
+
+def test_beams_that_stop_are_set_aside_as_in_transformers(checkpoints):
+    """A beam that ends in a stop token joins the finished hypotheses and the
+    next-best continuation lives on: every returned beam (not only the best)
+    equals transformers' (length_penalty 0, ragged prompts)."""
+    path, model = checkpoints["gpt2"]
+    ours = GPTCausalLM.from_pretrained(path)
+    prompts = PROMPTS + [[70, 71]]
+    greedy = ours.generate(prompts, max_new_tokens=8, stop_token_ids=[])
+    counts = collections.Counter(t for row, p in zip(greedy, prompts) for t in row[len(p):])
+    stop = counts.most_common(1)[0][0]  # a token the beams will reach
+    beams = ours.generate(prompts, max_new_tokens=8, num_beams=3, num_return_sequences=3,
+                          length_penalty=0.0, stop_token_ids=[stop])
+    repeated = [p for p in prompts for _ in range(3)]
+    assert any(stop in row[len(p):] for row, p in zip(beams, repeated))
+    for index, prompt in enumerate(prompts):
+        for early_stopping in (False, "never"):
+            expected = hf_beams(model, prompt, max_new_tokens=8, num_beams=3,
+                                num_return_sequences=3, length_penalty=0.0,
+                                early_stopping=early_stopping, eos_token_id=stop)
+            assert beams[3 * index: 3 * index + 3] == expected, (index, early_stopping)
 
 
 def uncached_greedy(model, prompt, steps):
