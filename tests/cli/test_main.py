@@ -86,3 +86,33 @@ def test_translation_train_then_predict_raw_text(tmp_path):
     assert predicted.returncode == 0, predicted.stderr[-3000:]
     output = json.loads(predicted.stdout[predicted.stdout.index("{"):])
     assert isinstance(output["translation"], str)
+
+
+def test_every_command_rejects_positional_arguments():
+    """A stray word (a flag missing its `--`) fails before any work, naming the command."""
+    import pytest
+
+    from tfzoo.cli.main import COMMANDS
+
+    for command, main in COMMANDS.items():
+        with pytest.raises(ValueError) as error:
+            main(["stray"])
+        assert str(error.value) == (f"`tfzoo {command}` takes no positional arguments; "
+                                    "received ['stray']")
+
+
+def test_evaluate_rejects_a_positional_argument_from_the_shell(tmp_path):
+    result = tfzoo("evaluate", "--config", "configs/transformer/numbers_tiny.yaml",
+                   "--model_dir", str(tmp_path), "model_dir")
+    assert result.returncode != 0
+    assert "`tfzoo evaluate` takes no positional arguments; received ['model_dir']" in result.stderr
+
+
+def test_params_override_with_a_list_value_names_a_bad_item(tmp_path):
+    """Commas inside brackets stay in the value; a value YAML cannot read is named."""
+    result = tfzoo("train", "--config", "configs/bert/glue_mrpc.yaml", "--model_dir",
+                   str(tmp_path), "--params_override=task.data.text_columns=[#1 String,#2 String,"
+                   "task.data.label_column=Quality")
+    assert result.returncode != 0
+    assert ("Override 'task.data.text_columns=[#1 String,#2 String,task.data.label_column="
+            "Quality': the value of task.data.text_columns is not valid YAML") in result.stderr

@@ -46,3 +46,88 @@ def test_pkg_paths_are_resolved():
 def test_errors_name_the_key(data, message):
     with pytest.raises((ValueError, FileNotFoundError), match=message):
         experiment_from_dict(data)
+
+
+def classifier(**task):
+    """A sentence_classification experiment dict (files are not read at load)."""
+    return {"task": {"type": "sentence_classification", "model": {"config": "x"},
+                     "data": {"train": "train.tsv"}, **task}}
+
+
+def test_glue_mrpc_offline_override_loads():
+    """The override printed at the top of configs/bert/glue_mrpc.yaml, as one string."""
+    experiment = load_experiment(
+        os.path.join(ROOT, "configs", "bert", "glue_mrpc.yaml"),
+        "task.data.tfds_name=null,task.data.train=MRPC/train.tsv,"
+        "task.data.validation=MRPC/dev.tsv,task.data.text_columns=[#1 String,#2 String],"
+        "task.data.label_column=Quality")
+    data = experiment.task.data
+    assert data.tfds_name is None
+    assert data.text_columns == ["#1 String", "#2 String"]
+    assert data.label_column == "Quality"
+
+
+@pytest.mark.parametrize(
+    "section, key, value",
+    [
+        ("trainer", "steps_per_epoch", 0),
+        ("trainer", "eval_batch_size", 0),
+        ("trainer", "eval_batch_size", -8),
+        ("trainer", "checkpoint_every_steps", 0),
+        ("trainer", "early_stopping_patience", -1),
+        ("trainer", "verbose", 3),
+        ("trainer.optimizer", "weight_decay", -1.0),
+        ("trainer.optimizer", "global_clipnorm", -1.0),
+        ("trainer.optimizer", "global_clipnorm", 0.0),
+        ("trainer.optimizer", "warmup_steps", -5),
+    ],
+)
+def test_bad_trainer_values_are_named(section, key, value):
+    data = classifier()
+    node = data
+    for part in section.split("."):
+        node = node.setdefault(part, {})
+    node[key] = value
+    with pytest.raises(ValueError) as error:
+        experiment_from_dict(data)
+    message = str(error.value)
+    assert f"{section.split('.')[-1]}.{key}" in message and f"Received: {value!r}" in message
+
+
+def test_null_means_default_for_trainer_sizes():
+    trainer = experiment_from_dict(classifier()).trainer
+    assert trainer.steps_per_epoch is None and trainer.eval_batch_size is None
+    assert trainer.optimizer.global_clipnorm == 1.0
+
+
+def test_early_stopping_needs_a_monitor_at_load():
+    data = classifier()
+    data["trainer"] = {"early_stopping_patience": 2}
+    with pytest.raises(ValueError, match=r"early_stopping_patience=2 needs "
+                                         r"trainer.checkpoint_monitor"):
+        experiment_from_dict(data)
+    data["trainer"]["checkpoint_monitor"] = " "
+    with pytest.raises(ValueError, match=r"checkpoint_monitor must be a metric name.*' '"):
+        experiment_from_dict(data)
+
+
+@pytest.mark.parametrize(
+    "task, message",
+    [
+        ({"metrics": ["accuracy", "acuracy"]},
+         r"task.metrics=\['accuracy', 'acuracy'\]: unknown metric 'acuracy'"),
+        ({"metrics": ["pearson"]},
+         r"task.metrics=\['pearson'\]: \['pearson'\] do not apply to a classification task"),
+        ({"labels": [], "metrics": ["pearson", "f1"]},
+         r"task.metrics=\['pearson', 'f1'\]: \['f1'\] do not apply to a regression task"),
+    ],
+)
+def test_metrics_are_checked_at_load(task, message):
+    with pytest.raises(ValueError, match=message):
+        experiment_from_dict(classifier(**task))
+
+
+def test_metrics_of_the_right_kind_load():
+    assert experiment_from_dict(classifier(metrics=["accuracy", "f1", "mcc"])).task.metrics
+    regression = experiment_from_dict(classifier(labels=[], metrics=["pearson", "spearman"]))
+    assert regression.task.regression

@@ -133,3 +133,17 @@ def test_entity_scores_on_a_hand_case():
     # Found PER and ORG; predicted 4, true 3: P 1/2, R 2/3, F1 4/7.
     assert entity_scores(truth, predicted) == pytest.approx(
         {"precision": 0.5, "recall": 2 / 3, "f1": 4 / 7})
+
+
+def test_check_metric_names():
+    from tfzoo.training.metrics import check_metric_names
+
+    check_metric_names(["accuracy", "pearson"])  # no task kind: any known name
+    check_metric_names(["f1", "mcc"], regression=False)
+    check_metric_names(["spearman"], regression=True)
+    with pytest.raises(ValueError, match=r"task.metrics=\['f1', 'mse'\]: unknown metric 'mse'"):
+        check_metric_names(["f1", "mse"])
+    with pytest.raises(ValueError, match=r"\['accuracy'\] do not apply to a regression task"):
+        check_metric_names(["accuracy", "pearson"], regression=True)
+    with pytest.raises(ValueError, match=r"x.metrics=\['spearman'\]: \['spearman'\] do not apply"):
+        check_metric_names(["spearman"], regression=False, key="x.metrics")

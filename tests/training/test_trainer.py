@@ -176,3 +176,42 @@ def test_training_stream_without_autotune_reads_the_same_batches():
     assert with_autotune(None, False) is None
     validation = with_autotune(tf.data.Dataset.range(3), False)
     assert validation.options().autotune.enabled is False
+
+
+def tiny_classifier(data_file, **trainer):
+    """resume_job's tiny BERT run (max_sequence_length 32), one short epoch."""
+    from tests.training.resume_job import experiment
+
+    run = experiment(data_file)
+    run.trainer.epochs, run.trainer.steps_per_epoch = 1, 2
+    for key, value in trainer.items():
+        setattr(run.trainer, key, value)
+    return run
+
+
+def test_seq_length_above_the_model_max_is_named_before_training(tmp_path):
+    from tfzoo.training.trainer import train
+
+    data = tmp_path / "pairs.tsv"
+    write_pairs(data, count=16)
+    run = tiny_classifier(str(data))
+    run.task.seq_length = 48
+    with pytest.raises(ValueError, match=r"task.seq_length=48 exceeds the model's "
+                                         r"max_sequence_length=32"):
+        train(run, str(tmp_path / "run"))
+    assert not (tmp_path / "run" / "checkpoints").exists()  # failed before fit
+
+
+def test_checkpoint_monitor_typo_stops_the_first_step(tmp_path):
+    from tfzoo.training.trainer import train
+
+    data = tmp_path / "pairs.tsv"
+    write_pairs(data, count=16)
+    run = tiny_classifier(str(data), checkpoint_monitor="val_acc")
+    with pytest.raises(ValueError, match=r"trainer.checkpoint_monitor='val_acc' is not a metric "
+                                         r"this model logs; it logs: .*val_accuracy"):
+        train(run, str(tmp_path / "run"))
+    assert not (tmp_path / "run" / "checkpoints").exists()
+    run = tiny_classifier(str(data), checkpoint_monitor="val_accuracy")
+    train(run, str(tmp_path / "good"))
+    assert (tmp_path / "good" / "checkpoints" / "best.weights.h5").is_file()

@@ -10,6 +10,8 @@ and end of sequence).
 
 from absl import flags
 
+from tfzoo.cli.flags import reject_positional
+
 FLAGS = flags.FLAGS
 flags.DEFINE_multi_string("vocab_input", [], "build-vocab: text or TSV file(s).")
 flags.DEFINE_string("vocab_output", None, "build-vocab: where to write vocab.txt.")
@@ -28,8 +30,7 @@ def read_texts(paths):
 
 
 def main(argv):
-    if argv:
-        raise ValueError(f"`tfzoo build-vocab` takes no positional arguments; received {argv}")
+    reject_positional("build-vocab", argv)
     if not FLAGS.vocab_input or not FLAGS.vocab_output:
         raise ValueError("build-vocab needs --vocab_input (one or more) and --vocab_output.")
     from tfzoo.preprocessing.vocabulary import build_wordpiece_vocabulary, write_vocabulary

@@ -12,7 +12,7 @@ import time
 
 from absl import flags
 
-from tfzoo.cli.flags import FLAGS
+from tfzoo.cli.flags import FLAGS, params_overrides, reject_positional
 
 DEFAULT_CONFIG = os.path.join("configs", "bert", "paraphrase_minilm.yaml")
 flags.DEFINE_string("demo_model_dir", os.path.join("runs", "demo"),
@@ -27,8 +27,7 @@ QUERIES = [
 
 
 def main(argv):
-    if argv:
-        raise ValueError(f"`tfzoo demo` takes no positional arguments; received {argv}")
+    reject_positional("demo", argv)
     from tfzoo.cli.train import export_and_verify
     from tfzoo.training.config import load_experiment
     from tfzoo.training.trainer import train
@@ -38,8 +37,7 @@ def main(argv):
         raise FileNotFoundError(f"No demo config at {config}: run from the repository root "
                                 "(make demo) or pass --config.")
     started = time.time()
-    overrides = [o for item in FLAGS.params_override for o in item.split(",") if o.strip()]
-    experiment = load_experiment(config, overrides)
+    experiment = load_experiment(config, params_overrides())
     model_dir = FLAGS.model_dir or FLAGS.demo_model_dir
     print(f"tfzoo demo: fine-tuning all-MiniLM-L6-v2 on the paraphrase sample ({config})")
     model, summary, task = train(experiment, model_dir)

@@ -10,6 +10,8 @@ reads (Hugging Face gpt2/openai-gpt, OpenAI's GPT-2 release, tfzoo's own).
 
 from absl import flags
 
+from tfzoo.cli.flags import reject_positional
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model_path", None, "generate: checkpoint directory with its tokenizer.")
 flags.DEFINE_multi_string("prompt", [], "generate: prompt text (repeat for a batch).")
@@ -29,8 +31,7 @@ flags.DEFINE_enum("dtype", None, ["float32", "bfloat16", "float16"],
 
 
 def main(argv):
-    if argv:
-        raise ValueError(f"`tfzoo generate` takes no positional arguments; received {argv}")
+    reject_positional("generate", argv)
     if not FLAGS.model_path:
         raise ValueError("--model_path is required.")
     if not FLAGS.prompt:

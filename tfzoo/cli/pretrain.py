@@ -1,11 +1,10 @@
 """`tfzoo pretrain`: masked-LM (+ NSP) pretraining from an experiment config."""
 
-from tfzoo.cli.flags import experiment_from_flags, require_model_dir
+from tfzoo.cli.flags import experiment_from_flags, reject_positional, require_model_dir
 
 
 def main(argv):
-    if argv:
-        raise ValueError(f"`tfzoo pretrain` takes no positional arguments; received {argv}")
+    reject_positional("pretrain", argv)
     from tfzoo.training.trainer import train
 
     experiment = experiment_from_flags()

@@ -14,7 +14,12 @@ import os
 from absl import flags
 
 from tfzoo.cli import serving_client
-from tfzoo.cli.flags import FLAGS, experiment_from_flags, require_model_dir
+from tfzoo.cli.flags import (
+    FLAGS,
+    experiment_from_flags,
+    reject_positional,
+    require_model_dir,
+)
 
 flags.DEFINE_string("export_dir", "saved_models",
                     "Base directory of exports: <export_dir>/<export_name>/<version>.")
@@ -34,7 +39,9 @@ def _task_and_model(experiment):
 
     task = task_class(experiment.task.type)(experiment.task)
     final_dir = os.path.join(require_model_dir(), "final")
-    return task, load_pretrained_model(final_dir)
+    model = load_pretrained_model(final_dir)
+    task.check_model(model)
+    return task, model
 
 
 def export_and_verify(task, model, export_base, export_name, examples=None):
@@ -65,8 +72,7 @@ def export_and_verify(task, model, export_base, export_name, examples=None):
 
 
 def train_main(argv):
-    if argv:
-        raise ValueError(f"`tfzoo train` takes no positional arguments; received {argv}")
+    reject_positional("train", argv)
     from tfzoo.training.trainer import train
 
     experiment = experiment_from_flags()
@@ -93,6 +99,7 @@ def train_main(argv):
 
 
 def evaluate_main(argv):
+    reject_positional("evaluate", argv)
     experiment = experiment_from_flags()
     task, model = _task_and_model(experiment)
     metrics = task.evaluate(model)
@@ -101,6 +108,7 @@ def evaluate_main(argv):
 
 
 def export_main(argv):
+    reject_positional("export", argv)
     experiment = experiment_from_flags()
     task, model = _task_and_model(experiment)
     export_dir, _, _ = export_and_verify(task, model, FLAGS.export_dir, _export_name())
@@ -111,6 +119,7 @@ def export_main(argv):
 def predict_main(argv):
     import tensorflow as tf
 
+    reject_positional("predict", argv)
     if FLAGS.server:
         return serving_client.predict_with_server()
     experiment = experiment_from_flags()

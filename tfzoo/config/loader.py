@@ -110,27 +110,103 @@ def from_dict(cls, data, prefix=""):
         raise ValueError(f"{prefix.rstrip('.') or cls.__name__}: {error}") from error
 
 
+def split_overrides(text):
+    """Splits "a=1,b=[x, y],c='p,q'" at the commas outside brackets, braces and quotes.
+
+    A quote opens only where a YAML scalar can start (after `=`, `[`, `{`, `,`,
+    `:` or a space), so an apostrophe inside a word (`don't`) is a letter;
+    YAML's escapes inside quotes (`\"` and `''`) keep the quote open.
+    Unbalanced brackets or quotes leave the rest in one item, whose parse
+    error then names it.
+    """
+    items, current, depth, quote = [], [], 0, None
+    index = 0
+    while index < len(text):
+        char = text[index]
+        previous = current[-1] if current else "="
+        if quote == '"' and char == "\\":
+            current.append(text[index:index + 2])  # an escape: `\"` or `\\`
+            index += 2
+            continue
+        if quote:
+            if char == quote and text[index + 1:index + 2] == "'" == quote:
+                current.append("''")  # single-quoted YAML's escaped quote
+                index += 2
+                continue
+            if char == quote:
+                quote = None
+        elif char in "'\"" and previous[-1] in "=[{,: ":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif char == "," and depth == 0:
+            items.append("".join(current))
+            current = []
+            index += 1
+            continue
+        current.append(char)
+        index += 1
+    items.append("".join(current))
+    return [item for item in items if item.strip()]
+
+
+# Stands in for `#` while an override value is parsed: a command line has no
+# comments, so `[#1 String,#2 String]` (GLUE's column names) is two strings.
+_HASH = "\ue000"
+
+
+def parse_override_value(text):
+    """An override's value as YAML, `#` read as an ordinary character."""
+    if "#" not in text or _HASH in text:
+        return parse_yaml(text)
+    return _restore_hash(parse_yaml(text.replace("#", _HASH)))
+
+
+def _restore_hash(value):
+    if isinstance(value, str):
+        return value.replace(_HASH, "#")
+    if isinstance(value, list):
+        return [_restore_hash(v) for v in value]
+    if isinstance(value, dict):
+        return {_restore_hash(k): _restore_hash(v) for k, v in value.items()}
+    return value
+
+
 def apply_overrides(data, overrides):
     """Applies "a.b.c=value" overrides (values parsed as YAML) to a nested dict copy.
 
     `overrides` is a list of strings or one comma-separated string, as in
-    `--params_override=trainer.epochs=3,task.batch_size=16`.
+    `--params_override=trainer.epochs=3,task.data.text_columns=[s1, s2]`;
+    commas inside brackets, braces or quotes belong to the value (see
+    `split_overrides`), and `#` is an ordinary character, not a comment.
     """
     if isinstance(overrides, str):
-        overrides = [o for o in overrides.split(",") if o.strip()]
+        overrides = split_overrides(overrides)
     result = _deep_copy(data)
     for override in overrides or ():
         if "=" not in override:
-            raise ValueError(f"Override {override!r} must look like key.path=value")
+            raise ValueError(f"Override {override!r} must look like key.path=value (a comma "
+                             "inside a value needs brackets or quotes around the value)")
         key, text = override.split("=", 1)
         parts = key.strip().split(".")
+        if not all(parts):
+            raise ValueError(f"Override {override!r}: key {key.strip()!r} must be a dotted "
+                             "path such as trainer.epochs")
         node = result
         for part in parts[:-1]:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
                 raise ValueError(f"Override {override!r}: {part} is not a section")
             node = child
-        node[parts[-1]] = parse_yaml(text)
+        try:
+            value = parse_override_value(text)
+        except yaml.YAMLError as error:
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            raise ValueError(f"Override {override!r}: the value of {key.strip()} is not valid "
+                             f"YAML ({problem}); received {text!r}") from error
+        node[parts[-1]] = value
     return result
 
 

@@ -21,6 +21,34 @@ class TrainingTask:
         """A compiled-ready `tfzoo.models.Task` model (not yet compiled)."""
         raise NotImplementedError
 
+    def check_model(self, model):
+        """Raises ValueError when the config packs inputs longer than `model` takes.
+
+        A backbone with learned positions has `max_sequence_length` of them;
+        longer inputs would otherwise fail deep inside TensorFlow (a Slice or
+        Pad error naming no setting). Models without the attribute (XLNet's
+        relative positions) take any length. The trainer calls this right
+        after `build_model`, the command line after loading a trained model.
+        """
+        limit = max_sequence_length(model)
+        if limit is None:
+            return
+        for key, length in self.sequence_lengths():
+            if length > limit:
+                raise ValueError(f"{key}={length} exceeds the model's max_sequence_length="
+                                 f"{limit}: lower {key} to at most {limit}.")
+
+    def sequence_lengths(self):
+        """(dotted key, value) of the input lengths the config sets:
+        `task.seq_length` and/or `task.data.seq_length`."""
+        lengths = []
+        for key, section in (("task.seq_length", self.config),
+                             ("task.data.seq_length", getattr(self.config, "data", None))):
+            length = getattr(section, "seq_length", None)
+            if isinstance(length, int) and not isinstance(length, bool):
+                lengths.append((key, length))
+        return lengths
+
     def datasets(self, batch_size, eval_batch_size, seed=0):
         """The data of a run.
 
@@ -49,3 +77,12 @@ class TrainingTask:
         """The raw inputs of `serving_signature`, in order (None without one);
         known from the config alone, so clients need no model."""
         return None
+
+
+def max_sequence_length(model):
+    """The longest input `model` (or its backbone) takes, or None when unbounded."""
+    for owner in (model, getattr(model, "backbone", None)):
+        limit = getattr(owner, "max_sequence_length", None)
+        if isinstance(limit, int) and not isinstance(limit, bool):
+            return limit
+    return None

@@ -25,7 +25,7 @@ from tfzoo.preprocessing.xlnet_preprocessor import XLNetPreprocessor
 from tfzoo.tasks.base import TrainingTask
 from tfzoo.tasks.families import is_xlnet, xlnet_backbone
 from tfzoo.training.config import ModelConfig
-from tfzoo.training.metrics import compute_metrics
+from tfzoo.training.metrics import check_metric_names, compute_metrics
 
 
 @dataclasses.dataclass
@@ -73,7 +73,8 @@ class SentenceClassificationConfig:
             XLNet a SentencePiece model (directory or spiece.model); defaults
             to the init_checkpoint directory.
         metrics: any of accuracy, f1, mcc (classification), pearson, spearman
-            (regression).
+            (regression); defaults to accuracy, or both correlations for
+            regression. Names of the wrong kind are errors at load.
         serving_inputs: names of the exported signature's string inputs, one
             per text column (defaults: sentence, or sentence1 and sentence2).
         dropout: dropout before the classification layer.
@@ -85,12 +86,15 @@ class SentenceClassificationConfig:
     label_names: Optional[List[str]] = None
     seq_length: int = 128
     vocabulary: Optional[str] = None
-    metrics: List[str] = dataclasses.field(default_factory=lambda: ["accuracy"])
+    metrics: Optional[List[str]] = None
     serving_inputs: Optional[List[str]] = None
     dropout: float = 0.1
     type: str = "sentence_classification"
 
     def __post_init__(self):
+        if self.metrics is None:
+            self.metrics = ["pearson", "spearman"] if self.regression else ["accuracy"]
+        check_metric_names(self.metrics, self.regression)
         if self.label_names is not None and len(self.label_names) != len(self.labels):
             raise ValueError(f"task.label_names has {len(self.label_names)} entries but "
                              f"task.labels has {len(self.labels)}.")
@@ -217,12 +221,8 @@ class SentenceClassificationTask(TrainingTask):
         dataset = self._dataset(validation, batch_size, self.build_preprocessor())
         logits = model.predict(dataset.map(lambda x, y: x), verbose=0)
         labels = validation[1]
-        if self.config.regression:
-            predictions = logits[:, 0]
-            names = [m for m in self.config.metrics if m in ("pearson", "spearman")]
-        else:
-            predictions = np.argmax(logits, axis=-1)
-            names = [m for m in self.config.metrics if m not in ("pearson", "spearman")]
+        predictions = logits[:, 0] if self.config.regression else np.argmax(logits, axis=-1)
+        names = self.config.metrics  # of the task's kind (checked at load)
         results = compute_metrics(names, labels, predictions, max(len(self.config.labels), 2))
         results["examples"] = int(len(labels))
         return results

@@ -41,7 +41,42 @@ class RandomStateBackup(keras.callbacks.Callback):
         np.savez(self.path, **arrays)
 
 
-def build_callbacks(trainer, model_dir):
+class MonitorCheck(keras.callbacks.Callback):
+    """Stops a run whose `trainer.checkpoint_monitor` names nothing it logs.
+
+    Keras only warns when a monitored metric is missing, and then
+    `ModelCheckpoint(save_best_only=True)` saves every epoch and
+    `EarlyStopping` never stops. Which names exist depends on the model's
+    compiled metrics, so the check waits for the first training step: the
+    epoch logs of `model.fit` are that step's names (`loss` and the
+    compiled metrics) plus, with validation data, each of them prefixed
+    with `val_`.
+
+    Args:
+        monitor: the metric name, `trainer.checkpoint_monitor`.
+        validation: whether the run has validation data.
+    """
+
+    def __init__(self, monitor, validation):
+        super().__init__()
+        self.monitor = monitor
+        self.validation = validation
+        self.checked = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.checked:
+            return
+        self.checked = True
+        names = sorted(logs or {})
+        if self.validation:
+            names += [f"val_{name}" for name in names]
+        if self.monitor not in names:
+            without = "" if self.validation else " (this run has no validation data)"
+            raise ValueError(f"trainer.checkpoint_monitor={self.monitor!r} is not a metric this "
+                             f"model logs{without}; it logs: {', '.join(names)}")
+
+
+def build_callbacks(trainer, model_dir, validation=True):
     """Progress, TensorBoard, best/last checkpoints, resume, NaN guard, early stop.
 
     Layout under `model_dir`:
@@ -49,6 +84,8 @@ def build_callbacks(trainer, model_dir):
                          resumes here
         checkpoints/     last.weights.h5 and, with a monitor, best.weights.h5
         logs/            TensorBoard
+
+    `validation`: whether `fit` gets validation data (for `MonitorCheck`).
     """
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
@@ -58,6 +95,7 @@ def build_callbacks(trainer, model_dir):
             os.path.join(model_dir, "checkpoints", "last.weights.h5"), save_weights_only=True),
     ]
     if trainer.checkpoint_monitor:
+        callbacks.insert(0, MonitorCheck(trainer.checkpoint_monitor, validation))
         callbacks.append(keras.callbacks.ModelCheckpoint(
             os.path.join(model_dir, "checkpoints", "best.weights.h5"),
             monitor=trainer.checkpoint_monitor, mode=trainer.checkpoint_mode,
@@ -66,8 +104,6 @@ def build_callbacks(trainer, model_dir):
             callbacks.append(keras.callbacks.EarlyStopping(
                 monitor=trainer.checkpoint_monitor, mode=trainer.checkpoint_mode,
                 patience=trainer.early_stopping_patience, restore_best_weights=True))
-    elif trainer.early_stopping_patience is not None:
-        raise ValueError("trainer.early_stopping_patience needs trainer.checkpoint_monitor.")
     if trainer.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(model_dir, "logs")))
     return callbacks

@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional
 
 from tfzoo.config import apply_overrides, from_dict, load_yaml
 from tfzoo.config.paths import resolve_paths
+from tfzoo.training.metrics import check_metric_names
 from tfzoo.training.optimizers import OptimizerConfig
 
 
@@ -53,7 +54,10 @@ class TrainerConfig:
         eval_batch_size: batch size for evaluation; defaults to batch_size.
         optimizer: AdamW, warmup and decay settings.
         checkpoint_monitor: metric for the best checkpoint (e.g. val_accuracy);
-            None keeps only the last one.
+            None keeps only the last one. A name Keras logs: `loss` or a
+            compiled metric's name, `val_` + either with validation data;
+            a name the model does not log stops training after its first
+            step (`tfzoo.training.callbacks.MonitorCheck`).
         checkpoint_mode: "max" or "min" for checkpoint_monitor.
         early_stopping_patience: epochs without improvement of
             checkpoint_monitor before stopping; None never stops early.
@@ -80,6 +84,25 @@ class TrainerConfig:
         for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"trainer.{name} must be >= 1. Received: {getattr(self, name)!r}")
+        # None means "the default"; 0 is not a quiet way to ask for it.
+        for name in ("steps_per_epoch", "eval_batch_size", "checkpoint_every_steps"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"trainer.{name} must be >= 1, or null for the default. "
+                                 f"Received: {value!r}")
+        if self.early_stopping_patience is not None and self.early_stopping_patience < 0:
+            raise ValueError("trainer.early_stopping_patience must be >= 0. Received: "
+                             f"{self.early_stopping_patience!r}")
+        if self.early_stopping_patience is not None and not self.checkpoint_monitor:
+            raise ValueError("trainer.early_stopping_patience="
+                             f"{self.early_stopping_patience!r} needs trainer.checkpoint_monitor.")
+        if self.verbose not in (0, 1, 2):
+            raise ValueError(f"trainer.verbose must be 0, 1 or 2. Received: {self.verbose!r}")
+        # Which names exist depends on the model's metrics: `MonitorCheck`
+        # checks the name against the logs of the first training step.
+        if self.checkpoint_monitor is not None and not self.checkpoint_monitor.strip():
+            raise ValueError("trainer.checkpoint_monitor must be a metric name such as "
+                             f"val_loss, or null. Received: {self.checkpoint_monitor!r}")
         if self.checkpoint_mode not in ("max", "min"):
             raise ValueError(
                 f"trainer.checkpoint_mode must be max or min. Received: {self.checkpoint_mode!r}")
@@ -163,6 +186,9 @@ def experiment_from_dict(data):
         raise ValueError("The task section needs a `type` (e.g. bert_pretraining).")
     task_type = task_data["type"]
     task_config = from_dict(task_class(task_type).config_class, task_data, prefix="task.")
+    if getattr(task_config, "metrics", None) is not None:
+        # Named by the config, computed only after training: checked now.
+        check_metric_names(task_config.metrics, getattr(task_config, "regression", None))
     return ExperimentConfig(
         task=task_config,
         trainer=from_dict(TrainerConfig, data.get("trainer"), prefix="trainer."),

@@ -71,6 +71,31 @@ CLASSIFICATION_METRICS = {"accuracy": accuracy, "f1": f1, "mcc": matthews_correl
 REGRESSION_METRICS = {"pearson": pearson, "spearman": spearman}
 
 
+def check_metric_names(names, regression=None, key="task.metrics"):
+    """Raises ValueError, naming `key` and the value, for a metric name
+    `compute_metrics` does not know or one of the wrong kind.
+
+    Args:
+        names: the configured metric names.
+        regression: True for a regression task (correlations only), False
+            for classification (accuracy, f1, mcc), None when either fits.
+        key: the config key, for the message.
+    """
+    known = sorted(CLASSIFICATION_METRICS) + sorted(REGRESSION_METRICS)
+    for name in names:
+        if name not in known:
+            raise ValueError(f"{key}={list(names)!r}: unknown metric {name!r}; tfzoo has "
+                             f"{known}")
+    if regression is None:
+        return
+    allowed, kind = ((REGRESSION_METRICS, "a regression task (empty task.labels)") if regression
+                     else (CLASSIFICATION_METRICS, "a classification task"))
+    wrong = [name for name in names if name not in allowed]
+    if wrong:
+        raise ValueError(f"{key}={list(names)!r}: {wrong} do not apply to {kind}, which "
+                         f"takes {sorted(allowed)}")
+
+
 def compute_metrics(names, labels, predictions, num_classes=2):
     """{name: value} for the requested metric names."""
     results = {}

@@ -61,6 +61,15 @@ class OptimizerConfig:
         if self.learning_rate <= 0:
             raise ValueError(
                 f"optimizer.learning_rate must be > 0. Received: {self.learning_rate!r}")
+        if self.weight_decay < 0:
+            raise ValueError(
+                f"optimizer.weight_decay must be >= 0. Received: {self.weight_decay!r}")
+        if self.global_clipnorm is not None and self.global_clipnorm <= 0:
+            raise ValueError("optimizer.global_clipnorm must be > 0, or null for no clipping. "
+                             f"Received: {self.global_clipnorm!r}")
+        if self.warmup_steps is not None and self.warmup_steps < 0:
+            raise ValueError(
+                f"optimizer.warmup_steps must be >= 0. Received: {self.warmup_steps!r}")
         if self.gradient_accumulation_steps < 1:
             raise ValueError("optimizer.gradient_accumulation_steps must be >= 1. Received: "
                              f"{self.gradient_accumulation_steps!r}")

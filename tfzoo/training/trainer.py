@@ -97,12 +97,14 @@ def train(experiment, model_dir, callbacks=()):
     trainer = experiment.trainer
     task = task_class(experiment.task.type)(experiment.task)
 
+    eval_batch_size = (trainer.batch_size if trainer.eval_batch_size is None
+                       else trainer.eval_batch_size)
     epoch_dataset, validation_data, batches_per_epoch = task.datasets(
-        trainer.batch_size, trainer.eval_batch_size or trainer.batch_size,
-        seed=experiment.runtime.seed)
+        trainer.batch_size, eval_batch_size, seed=experiment.runtime.seed)
     autotune = input_autotune(experiment.runtime)
     validation_data = with_autotune(validation_data, autotune)
-    steps_per_epoch = trainer.steps_per_epoch or batches_per_epoch
+    steps_per_epoch = (batches_per_epoch if trainer.steps_per_epoch is None
+                       else trainer.steps_per_epoch)
     total_steps = steps_per_epoch * trainer.epochs
     logging.info("Training %s for %d epochs x %d steps (global batch %d, %s strategy) into %s",
                  experiment.task.type, trainer.epochs, steps_per_epoch, trainer.batch_size,
@@ -110,6 +112,9 @@ def train(experiment, model_dir, callbacks=()):
     with strategy.scope():
         model = task.build_model()
         optimizer = build_optimizer(trainer.optimizer, total_steps)
+    # A config asking for longer inputs than the model takes fails here,
+    # naming both values, not inside the first training step.
+    task.check_model(model)
     started = time.time()
     runtime = experiment.runtime
     use_fit = runtime.loop == "fit" or (runtime.loop == "auto"
@@ -161,7 +166,8 @@ def _fit(model, optimizer, strategy, task, experiment, epoch_dataset, validation
         epochs=trainer.epochs,
         steps_per_epoch=steps_per_epoch,
         validation_data=validation_data,
-        callbacks=build_callbacks(trainer, model_dir) + list(callbacks),
+        callbacks=build_callbacks(trainer, model_dir, validation=validation_data is not None)
+        + list(callbacks),
         verbose=trainer.verbose,
     )
     return history.history
