@@ -206,9 +206,9 @@ class Transformer(Backbone):
             source_ids: list of int lists (ragged) or a padded int array (0 = pad).
             start_token_id: the decoder's first input.
             end_token_id: decoding of a row stops after it.
-            max_length: target length limit, the start token included;
-                defaults to source length + 50, capped by max_sequence_length
-                (the paper's rule, section 6.1).
+            max_length: target length limit, the start token included (an
+                int >= 2); defaults to each source's own length + 50, capped
+                by max_sequence_length (the paper's rule, section 6.1).
             num_beams: > 1 for beam search with GNMT length penalty alpha
                 `length_penalty` (the paper: beam 4, alpha 0.6).
             greedy, temperature, top_k, top_p, seed: sampling when greedy=False.
@@ -229,15 +229,25 @@ class Transformer(Backbone):
         source = np.zeros((len(rows), source_width), "int32")
         for index, row in enumerate(rows):
             source[index, :len(row)] = row
-        limit = max_length or min(longest + 50, self.max_sequence_length)
-        if limit > self.max_sequence_length:
-            raise ValueError(f"max_length={limit} exceeds max_sequence_length="
-                             f"{self.max_sequence_length}.")
+        if max_length is None:  # each row's own source length + 50
+            ends = np.array([min(len(r) + 50, self.max_sequence_length) for r in rows], "int32")
+        else:
+            if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) \
+                    or max_length < 2:
+                raise ValueError("max_length counts the start token and at least one more: an "
+                                 f"int >= 2. Received: max_length={max_length!r}")
+            if max_length > self.max_sequence_length:
+                raise ValueError(f"max_length={max_length} exceeds max_sequence_length="
+                                 f"{self.max_sequence_length}.")
+            ends = np.full(len(rows), max_length, "int32")
+        if isinstance(num_beams, bool) or not isinstance(num_beams, (int, np.integer)) \
+                or num_beams < 1:
+            raise ValueError(f"num_beams must be an int >= 1. Received: num_beams={num_beams!r}")
+        limit = int(ends.max())
         target_width = min(int(np.ceil(limit / _BUCKET)) * _BUCKET, self.max_sequence_length)
         buffer = np.zeros((len(rows), target_width), "int32")
         buffer[:, 0] = start_token_id
         prompt_lengths = np.ones(len(rows), "int32")
-        ends = np.full(len(rows), limit, "int32")
 
         sampling = SamplingConfig(greedy=greedy, temperature=temperature, top_k=top_k,
                                   top_p=top_p, seed=seed)
@@ -249,8 +259,8 @@ class Transformer(Backbone):
         outputs = np.asarray(ops.convert_to_numpy(function(
             source, buffer, prompt_lengths, ends, seed_value)))
         results = []
-        for row in outputs:
-            tokens = row[1:limit].tolist()
+        for row, end in zip(outputs, ends):
+            tokens = row[1:end].tolist()
             if end_token_id in tokens:
                 tokens = tokens[:tokens.index(end_token_id) + 1]
             results.append(tokens)
