@@ -116,3 +116,16 @@ def test_params_override_with_a_list_value_names_a_bad_item(tmp_path):
     assert result.returncode != 0
     assert ("Override 'task.data.text_columns=[#1 String,#2 String,task.data.label_column="
             "Quality': the value of task.data.text_columns is not valid YAML") in result.stderr
+
+
+def test_command_help_lists_its_flags():
+    """`tfzoo <command> --help` shows the command's flags (absl's own --help
+    lists only the main module's, which holds none)."""
+    result = tfzoo("generate", "--help")
+    assert result.returncode == 0
+    for flag in ("--model_path", "--prompt", "--length", "--temperature", "--k", "--p",
+                 "--num_return_sequences", "--seed"):
+        assert flag + ":" in result.stdout, flag
+    predict = tfzoo("predict", "-h").stdout
+    assert "--input:" in predict and "--server:" in predict and "--model_dir:" in predict
+    assert "Commands:" in tfzoo("--help").stdout

@@ -27,7 +27,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # noqa: E402
 
-from tfzoo.cli import build_vocab, demo, flags, generate, pretrain, train  # noqa: E402, F401
+from absl import flags as absl_flags  # noqa: E402
+
+from tfzoo.cli import (build_vocab, demo, flags, generate, pretrain,  # noqa: E402
+                       serving_client, train)
 
 COMMANDS = {
     "demo": demo.main,
@@ -40,6 +43,28 @@ COMMANDS = {
     "build-vocab": build_vocab.main,
 }
 
+# The modules whose flags each command reads, for `tfzoo <command> --help`
+# (absl's own --help lists only the flags of the program's main module).
+COMMAND_FLAGS = {
+    "demo": (demo,),
+    "train": (flags, train),
+    "evaluate": (flags, train),
+    "export": (flags, train),
+    "predict": (flags, train, serving_client),
+    "pretrain": (flags,),
+    "generate": (generate,),
+    "build-vocab": (build_vocab,),
+}
+_HELP = ("--help", "-help", "-h", "--helpshort", "-?")
+
+
+def command_help(command):
+    """The usage line and flags of one command."""
+    lines = [f"USAGE: tfzoo {command} [flags]", ""]
+    for module in COMMAND_FLAGS[command]:
+        lines.append(absl_flags.FLAGS.module_help(module))
+    return "\n".join(lines)
+
 
 def main(argv):
     if len(argv) < 2 or argv[1] not in COMMANDS:
@@ -51,9 +76,14 @@ def main(argv):
     return COMMANDS[argv[1]](argv[2:])
 
 
-def run():
+def run(argv=None):
     """Console-script entry point."""
-    app.run(main, argv=sys.argv)
+    argv = list(sys.argv if argv is None else argv)
+    if any(arg in _HELP for arg in argv[1:]):
+        command = argv[1] if len(argv) > 1 else None
+        print(command_help(command) if command in COMMANDS else __doc__)
+        return 0
+    app.run(main, argv=argv)
 
 
 if __name__ == "__main__":
