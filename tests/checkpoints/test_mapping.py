@@ -118,3 +118,47 @@ def test_checkpoint_without_pooler_warns_and_loads_the_rest(bert_copy, caplog):
     np.testing.assert_array_equal(
         to_numpy(backbone.get_layer("embeddings").token_embedding.embeddings),
         weights["embeddings.word_embeddings.weight"])
+
+
+def test_malformed_config_json_names_the_file(bert_copy):
+    (bert_copy / "config.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"bert/config.json is not valid JSON"):
+        BertBackbone.from_pretrained(str(bert_copy))
+    (bert_copy / "config.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match=r"bert/config.json must hold a JSON object; it holds "
+                                         r"a list"):
+        BertBackbone.from_pretrained(str(bert_copy))
+
+
+def test_missing_config_key_names_the_file_and_key(bert_copy):
+    config = json.loads((bert_copy / "config.json").read_text())
+    del config["hidden_size"]
+    (bert_copy / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r"bert/config.json has no 'hidden_size'"):
+        BertBackbone.from_pretrained(str(bert_copy))
+    del config["model_type"]
+    (bert_copy / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r"bert/config.json has no model_type; expected 'bert'"):
+        BertBackbone.from_pretrained(str(bert_copy))
+
+
+def test_roberta_config_errors_name_the_key(hf_checkpoint, tmp_path):
+    source, _ = hf_checkpoint("roberta")
+    roberta = tmp_path / "roberta"
+    shutil.copytree(source, roberta)
+    edit_config(roberta, type_vocab_size=2)
+    with pytest.raises(ValueError, match=r"config.json has type_vocab_size=2"):
+        RobertaBackbone.from_pretrained(str(roberta))
+    config = json.loads((roberta / "config.json").read_text())
+    del config["type_vocab_size"]
+    (roberta / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r"config.json has no type_vocab_size \(transformers' "
+                                         r"default: 2\)"):
+        RobertaBackbone.from_pretrained(str(roberta))
+    edit_config(roberta, type_vocab_size=1, pad_token_id=None)
+    with pytest.raises(ValueError, match=r"config.json has pad_token_id=None"):
+        RobertaBackbone.from_pretrained(str(roberta))
+    # A padding id that leaves the position table no room for a token.
+    edit_config(roberta, pad_token_id=39)
+    with pytest.raises(ValueError, match=r"max_position_embeddings=40 and pad_token_id=39"):
+        RobertaBackbone.from_pretrained(str(roberta))

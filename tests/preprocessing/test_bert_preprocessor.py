@@ -410,3 +410,65 @@ def test_bad_arguments(tmp_path):
         BertPreprocessor(missing)
     with pytest.raises(FileNotFoundError, match="vocab.txt"):
         BertPreprocessor.from_pretrained(tmp_path)  # a directory without vocab.txt
+
+
+# transformers 5's BertTokenizerFast.save_pretrained writes tokenizer.json and
+# tokenizer_config.json only: the vocabulary is tokenizer.json's model.vocab.
+@pytest.mark.parametrize("mode", ["uncased", "cased", "cased_no_chinese_split"])
+def test_directory_with_tokenizer_json_only(tmp_path, mode):
+    settings = {"uncased": {"do_lower_case": True}, "cased": {"do_lower_case": False},
+                "cased_no_chinese_split": {"do_lower_case": False,
+                                           "tokenize_chinese_chars": False}}[mode]
+    BertTokenizerFast(VOCAB_FILE, **settings).save_pretrained(str(tmp_path))
+    assert "vocab.txt" not in os.listdir(tmp_path)
+    ours = BertPreprocessor.from_pretrained(tmp_path, seq_length=SEQ_LENGTH)
+    with open(VOCAB_FILE, encoding="utf-8") as file:
+        assert list(ours.vocabulary) == [line.rstrip("\n") for line in file]
+    theirs = BertTokenizerFast.from_pretrained(str(tmp_path))
+    texts = CASES["accents"] + CASES["case_folding"] + CASES["cjk"] + ["中国人 日本"]
+    want = reference_inputs(theirs, texts, truncation=True)
+    assert_inputs_equal(ours(texts), want, texts)
+
+
+def chinese_words_vocabulary(directory):
+    return write_vocab(directory, SPECIAL_TOKENS + ["中", "国", "中国", "人", "##国", "##人",
+                                                    "the", "!"])
+
+
+def test_tokenize_chinese_chars_false_like_the_reference(tmp_path):
+    vocab_file = chinese_words_vocabulary(tmp_path)
+    texts = ["中国", "中国人!", "the 中国 人", "国中国"]
+    for split in (True, False):
+        theirs = reference_tokenizer(vocab_file, tokenize_chinese_chars=split)
+        ours = BertPreprocessor(vocab_file, seq_length=8, tokenize_chinese_chars=split)
+        assert_inputs_equal(ours(texts), reference_inputs(theirs, texts, seq_length=8), texts)
+    assert ids_of(ours, "中国人") == [7, 10]  # 中国 ##人, one word
+    # The setting is read from, and written to, tokenizer_config.json.
+    saved = tmp_path / "saved"
+    theirs.save_pretrained(str(saved))
+    loaded = BertPreprocessor.from_pretrained(saved, seq_length=8)
+    assert loaded.tokenize_chinese_chars is False
+    loaded.save_pretrained(tmp_path / "again")
+    again = BertTokenizerFast.from_pretrained(str(tmp_path / "again"))
+    assert_inputs_equal(loaded(texts), reference_inputs(again, texts, seq_length=8), texts)
+    with pytest.raises(ValueError, match="tokenize_chinese_chars='no'"):
+        BertPreprocessor(vocab_file, tokenize_chinese_chars="no")
+
+
+def test_unreadable_tokenizer_files_are_named(tmp_path):
+    BertTokenizerFast(chinese_words_vocabulary(tmp_path)).save_pretrained(str(tmp_path / "t"))
+    directory = tmp_path / "t"
+    tokenizer_json = json.loads((directory / "tokenizer.json").read_text())
+    (directory / "tokenizer_config.json").write_text("{not json")
+    with pytest.raises(ValueError, match="tokenizer_config.json is not valid JSON"):
+        BertPreprocessor.from_pretrained(directory)
+    (directory / "tokenizer_config.json").write_text("{}")
+    bpe = dict(tokenizer_json, model=dict(tokenizer_json["model"], type="BPE"))
+    (directory / "tokenizer.json").write_text(json.dumps(bpe))
+    with pytest.raises(ValueError, match=r"tokenizer.json has model.type='BPE'"):
+        BertPreprocessor.from_pretrained(directory)
+    gap = dict(tokenizer_json["model"], vocab=dict(tokenizer_json["model"]["vocab"], the=20))
+    (directory / "tokenizer.json").write_text(json.dumps(dict(tokenizer_json, model=gap)))
+    with pytest.raises(ValueError, match=r"model.vocab ids must run 0..12 without gaps or "
+                                         r"repeats; token '!' has id 12, expected 11"):
+        BertPreprocessor.from_pretrained(directory)

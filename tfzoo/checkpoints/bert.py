@@ -195,13 +195,30 @@ def _bert_kwargs(config):
 
 def _roberta_kwargs(config):
     kwargs = _bert_kwargs(config)
+    source = getattr(config, "path", "config.json")
+    # transformers' RobertaConfig defaults to 2 segments; RoBERTa has one.
     if kwargs.pop("type_vocab_size") != 1:
+        received = (f"type_vocab_size={config['type_vocab_size']!r}"
+                    if "type_vocab_size" in config
+                    else "no type_vocab_size (transformers' default: 2)")
         raise ValueError(
-            f"RoBERTa checkpoints have type_vocab_size=1; received {config['type_vocab_size']}."
+            f"RoBERTa checkpoints have type_vocab_size=1; {source} has {received}."
         )
     pad = config.get("pad_token_id", 1)
+    if isinstance(pad, bool) or not isinstance(pad, int) or pad < 0:
+        raise ValueError(
+            f"{source} has pad_token_id={pad!r}; RoBERTa numbers positions from "
+            "pad_token_id + 1, so it needs an integer >= 0."
+        )
     # Positions start after the padding index (fairseq convention).
+    kwargs["pad_token_id"] = pad
     kwargs["max_sequence_length"] = config["max_position_embeddings"] - pad - 1
+    if kwargs["max_sequence_length"] < 1:
+        raise ValueError(
+            f"{source} has max_position_embeddings={config['max_position_embeddings']} and "
+            f"pad_token_id={pad}: positions start at pad_token_id + 1, which leaves no "
+            "position for a token."
+        )
     return kwargs
 
 
@@ -246,9 +263,12 @@ class BertFamilyConverter:
         if checkpoint_format == "huggingface":
             model_type = config.get("model_type")
             if model_type != self.model_type:
+                source = getattr(config, "path", "config.json")
+                found = (f"says model_type={model_type!r}" if "model_type" in config
+                         else "has no model_type")
                 raise ValueError(
                     f"Unknown model_type {model_type!r} for a {self.model_type} model "
-                    f"(config.json says {model_type!r}; expected {self.model_type!r})."
+                    f"({source} {found}; expected {self.model_type!r})."
                 )
 
     def kwargs_from_config(self, checkpoint_format, config, model_class):

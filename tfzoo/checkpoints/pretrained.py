@@ -24,7 +24,12 @@ import keras
 from absl import logging
 
 from tfzoo.checkpoints import mapping
-from tfzoo.checkpoints.readers import SafetensorsReader, TFCheckpointReader, write_safetensors
+from tfzoo.checkpoints.readers import (
+    SafetensorsReader,
+    TFCheckpointReader,
+    read_json_object,
+    write_safetensors,
+)
 
 TFZOO_CONFIG = "tfzoo_config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -32,9 +37,21 @@ WEIGHTS_FILE = "model.safetensors"
 FORMATS = ("tfzoo", "huggingface", "google_bert", "openai_gpt2")
 
 
+class CheckpointConfig(dict):
+    """A checkpoint's JSON config that knows its file: reading a key it lacks
+    raises ValueError naming the file and the key, not a bare KeyError."""
+
+    def __init__(self, data, path):
+        super().__init__(data)
+        self.path = path
+
+    def __missing__(self, key):
+        raise ValueError(f"{self.path} has no {key!r}, which tfzoo needs to build the "
+                         f"model. Its keys: {sorted(self)}")
+
+
 def _read_json(path):
-    with open(path) as f:
-        return json.load(f)
+    return CheckpointConfig(read_json_object(path), path)
 
 
 def _tf_checkpoint_prefix(directory, preferred):
@@ -139,6 +156,11 @@ class PretrainedMixin:
         return cls(**kwargs)
 
     @classmethod
+    def _config_with_overrides(cls, config, overrides):
+        """A saved (tfzoo) config with `from_pretrained` overrides applied."""
+        return {**config, **overrides}
+
+    @classmethod
     def from_pretrained(cls, path, load_weights=True, **overrides):
         """Builds the model from a checkpoint directory and loads its weights.
 
@@ -146,12 +168,14 @@ class PretrainedMixin:
             path: a checkpoint directory in any format of `detect_format`.
             load_weights: False builds the architecture only.
             **overrides: constructor arguments that replace the checkpoint's
-                (e.g. `dropout=0.0`, `dtype="mixed_bfloat16"`).
+                (e.g. `dropout=0.0`, `dtype="mixed_bfloat16"`); for a task
+                model, its own arguments or its backbone's.
 
         Raises:
             FileNotFoundError: nothing tfzoo recognises at `path`.
-            ValueError: unknown model type, or any variable missing or of the
-                wrong shape (all listed, nothing loaded).
+            ValueError: unknown model type, an override the model does not
+                take, or any variable missing or of the wrong shape (all
+                listed, nothing loaded).
         """
         checkpoint_format, config, reader = detect_format(path)
         if checkpoint_format == "tfzoo":
@@ -159,7 +183,7 @@ class PretrainedMixin:
                 raise ValueError(
                     f"{path} holds a {config['class_name']}, not a {cls.__name__}."
                 )
-            model = cls.from_config({**config["config"], **overrides})
+            model = cls.from_config(cls._config_with_overrides(config["config"], overrides))
             if load_weights:
                 mapping.load_weights(model.weights, reader, mapping.native_rules())
             return model

@@ -1,8 +1,24 @@
-"""Uniform read access to checkpoint files: safetensors and TensorFlow checkpoints."""
+"""Uniform read access to checkpoint files: safetensors and TensorFlow
+checkpoints, and the JSON files beside them."""
 
+import json
 import os
 
 import numpy as np
+
+
+def read_json_object(path):
+    """A JSON file holding an object (config.json, tokenizer.json, ...) as a
+    dict; ValueError names the file when it is not valid JSON or not an object."""
+    with open(path, encoding="utf-8") as file:
+        try:
+            data = json.load(file)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path} is not valid JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a JSON object; it holds a "
+                         f"{type(data).__name__}: {str(data)[:80]}")
+    return data
 
 
 class CheckpointReader:

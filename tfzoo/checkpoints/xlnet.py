@@ -5,8 +5,9 @@ einsum weights [D, H, K] (tfzoo's layout: no reshape) and the output
 projection o as [D, H, K] too, used as "ibnd,hnd->ibh" (tfzoo: [H, K, D]).
 The biases r_w_bias, r_r_bias, r_s_bias are [H, K], seg_embed [2, H, K], the
 feed-forward layers torch `Linear`s [out, in]. XLNetLMHeadModel adds
-`lm_loss` (its weight tied to the word embedding) under a "transformer."
-prefix for the encoder.
+`lm_loss` (its weight tied to the word embedding, or with
+tie_word_embeddings=false in config.json a [V, D] matrix of its own) and puts
+the encoder under a "transformer." prefix.
 """
 
 import numpy as np
@@ -59,8 +60,10 @@ def _rules():
             (f"{_LAYER}/feed_forward/{tfzoo_name}/bias", f"{_HF_LAYER}.ff.{hf_name}.bias",
              identity, same_shape),
         ]
-    # XLNetLMHead: the output bias (the projection is the tied word embedding).
+    # XLNetLMHead: the output bias, and the projection when it is not tied to
+    # the word embedding (torch Linear [V, D] -> kernel [D, V]).
     rows.append(("lm_head/output_bias", "lm_loss.bias", identity, same_shape))
+    rows.append(("lm_head/output_kernel", "lm_loss.weight", transpose, same_shape))
     return [Rule(target, source, transform, shape) for target, source, transform, shape in rows]
 
 
@@ -72,7 +75,7 @@ _ACTIVATIONS = {"gelu": "gelu", "gelu_new": "gelu_approximate",
 class XLNetConverter:
     """Converter for `XLNetBackbone` and `XLNetLMHead` (Hugging Face format)."""
 
-    # The tied output projection of XLNetLMHeadModel.
+    # XLNetLMHeadModel's output projection, unused when tied to the embedding.
     ignore = (r"lm_loss\.weight$",)
     optional = ()
 

@@ -1,10 +1,13 @@
 """Base of every backbone: a functional model whose config is its constructor."""
 
-import inspect
-
 import keras
 
 from tfzoo.checkpoints.pretrained import PretrainedMixin
+from tfzoo.models.arguments import (
+    accepted_arguments,
+    check_known,
+    constructor_arguments,
+)
 
 
 class Backbone(PretrainedMixin, keras.Model):
@@ -13,14 +16,14 @@ class Backbone(PretrainedMixin, keras.Model):
     Subclasses build their graph in `__init__`, call
     `super().__init__(inputs=..., outputs=..., dtype=...)`, and keep one
     attribute per constructor argument; `get_config` reads them back using the
-    subclass's own `__init__` signature.
+    subclass's own `__init__` signature. Keyword arguments that reach this
+    constructor must be keras.Model's (`name`, `dtype`, `trainable`): any
+    other, e.g. a misspelt `dropuot=0.5`, raises ValueError naming it.
     """
 
-    @classmethod
-    def _config_keys(cls):
-        parameters = inspect.signature(cls.__init__).parameters
-        return [name for name, p in parameters.items()
-                if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD]
+    def __init__(self, inputs, outputs, **kwargs):
+        check_known(type(self), kwargs, accepted_arguments(type(self)))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
     def get_config(self):
         config = {
@@ -28,7 +31,7 @@ class Backbone(PretrainedMixin, keras.Model):
             "trainable": self.trainable,
             "dtype": keras.dtype_policies.serialize(self.dtype_policy),
         }
-        config.update({key: getattr(self, key) for key in self._config_keys()})
+        config.update({key: getattr(self, key) for key in constructor_arguments(type(self))})
         return config
 
     @classmethod

@@ -1,9 +1,8 @@
 """Backbones by model type, and building one from a model config file."""
 
-import inspect
-
 from tfzoo.checkpoints.pretrained import checkpoint_model_type
 from tfzoo.config import load_yaml
+from tfzoo.models.arguments import accepted_arguments, check_known
 from tfzoo.models.bert.bert_backbone import BertBackbone
 from tfzoo.models.distilbert.distilbert_backbone import DistilBertBackbone
 from tfzoo.models.gpt.gpt_backbone import GPTBackbone
@@ -47,14 +46,8 @@ def backbone_from_config(config, **overrides):
     if "model_type" not in data:
         raise ValueError(f"Model config {config!r} has no model_type")
     cls = backbone_class(data.pop("model_type"))
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
-    accepted |= {"name", "dtype"}
-    unknown = sorted(set(data) - accepted)
-    if unknown:
-        raise ValueError(
-            f"Unknown key(s) {unknown} for {cls.__name__} in model config {config!r}; "
-            f"accepted: {sorted(accepted)}"
-        )
+    check_known(cls, data, accepted_arguments(cls), what="key(s)",
+                where=f" in model config {config!r}")
     return cls(**data)
 
 
@@ -81,4 +74,6 @@ def build_backbone(config=None, init_checkpoint=None, overrides=None):
     model_type = checkpoint_model_type(init_checkpoint)
     by_class_name = {cls.__name__: cls for cls in BACKBONES.values()}
     cls = by_class_name.get(model_type) or backbone_class(model_type)
+    check_known(cls, overrides, accepted_arguments(cls), what="override(s)",
+                where=f" (init_checkpoint {init_checkpoint!r})")
     return cls.from_pretrained(init_checkpoint, **overrides)

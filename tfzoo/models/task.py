@@ -1,8 +1,16 @@
 """Base of every task model: a backbone plus one head, with sensible defaults."""
 
+import importlib
+
 import keras
 
 from tfzoo.checkpoints.pretrained import PretrainedMixin
+from tfzoo.models.arguments import (
+    KERAS_MODEL_ARGUMENTS,
+    accepted_arguments,
+    check_known,
+    constructor_arguments,
+)
 
 
 class Task(PretrainedMixin, keras.Model):
@@ -16,6 +24,9 @@ class Task(PretrainedMixin, keras.Model):
     """
 
     def __init__(self, backbone, inputs, outputs, **kwargs):
+        # keras.Model would drop unknown keyword arguments (a misspelt
+        # `num_clases=3`) without a word.
+        check_known(type(self), kwargs, accepted_arguments(type(self)))
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         self.backbone = backbone
 
@@ -39,6 +50,47 @@ class Task(PretrainedMixin, keras.Model):
             weighted_metrics = self.default_metrics()
         super().compile(optimizer=optimizer, loss=loss, weighted_metrics=weighted_metrics,
                         **kwargs)
+
+    @classmethod
+    def head_arguments(cls):
+        """Names of the task's own arguments: its constructor's but `backbone`,
+        and keras.Model's `name` and `trainable` (`dtype` is the backbone's)."""
+        names = set(constructor_arguments(cls)) | set(KERAS_MODEL_ARGUMENTS)
+        return names - {"backbone", "dtype"}
+
+    @classmethod
+    def split_overrides(cls, overrides, backbone_class):
+        """`from_pretrained` overrides -> (task arguments, backbone arguments).
+
+        Raises:
+            ValueError: naming each override that neither the task nor
+                `backbone_class` takes, and its value.
+        """
+        head = cls.head_arguments()
+        check_known(cls, overrides, head | accepted_arguments(backbone_class),
+                    what="override(s)",
+                    where=f" (its own or its {backbone_class.__name__}'s arguments)")
+        return ({k: v for k, v in overrides.items() if k in head},
+                {k: v for k, v in overrides.items() if k not in head})
+
+    @classmethod
+    def _config_with_overrides(cls, config, overrides):
+        if not overrides:
+            return config
+        backbone_config = config["backbone"]
+        if str(backbone_config.get("module", "")).startswith("tfzoo."):
+            importlib.import_module(backbone_config["module"])  # registers the class
+        backbone_class = keras.saving.get_registered_object(
+            backbone_config.get("registered_name") or backbone_config["class_name"])
+        if backbone_class is None:
+            raise ValueError(f"Unknown backbone class {backbone_config['class_name']!r} in the "
+                             f"saved config of {cls.__name__}.")
+        head, backbone = cls.split_overrides(overrides, backbone_class)
+        config = {**config, **head}
+        if backbone:
+            config["backbone"] = {
+                **backbone_config, "config": {**backbone_config["config"], **backbone}}
+        return config
 
     def task_config(self):
         """The subclass's own constructor arguments (besides the backbone)."""

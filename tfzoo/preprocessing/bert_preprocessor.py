@@ -14,6 +14,7 @@ import tensorflow as tf
 import tensorflow_text as text
 from absl import logging
 
+from tfzoo.checkpoints.readers import read_json_object
 from tfzoo.preprocessing.packing import check_seq_length, pack_segments
 
 # The special tokens every BERT vocabulary has ([PAD] may instead be line 0).
@@ -57,6 +58,58 @@ def _read_vocabulary(vocabulary):
     )
 
 
+def _wordpiece_from_tokenizer_json(path):
+    """(vocabulary, settings) from a Hugging Face tokenizer.json of a BERT
+    WordPiece tokenizer: the tokens of `model.vocab` (token -> id) in id order,
+    and its BertNormalizer's settings under tokenizer_config.json's names."""
+    data = read_json_object(path)
+    model = data.get("model") or {}
+    expected = {"type": "WordPiece", "continuing_subword_prefix": "##",
+                "max_input_chars_per_word": _MAX_CHARS_PER_WORD}
+    for key, value in expected.items():
+        if model.get(key, value) != value:
+            raise ValueError(f"{path} has model.{key}={model.get(key)!r}; BertPreprocessor "
+                             f"reads BERT's WordPiece tokenizers ({key}={value!r}).")
+    vocab = model.get("vocab")
+    if not isinstance(vocab, dict) or not vocab:
+        raise ValueError(f"{path} has no model.vocab (token -> id) to read.")
+    tokens = sorted(vocab, key=vocab.get)
+    ids = [vocab[token] for token in tokens]
+    if ids != list(range(len(ids))):
+        first = next(i for i, token_id in enumerate(ids) if token_id != i)
+        raise ValueError(f"{path}: model.vocab ids must run 0..{len(ids) - 1} without gaps "
+                         f"or repeats; token {tokens[first]!r} has id {ids[first]}, "
+                         f"expected {first}.")
+    normalizer = data.get("normalizer") or {}
+    settings = {}
+    if normalizer.get("type") == "BertNormalizer":
+        for ours, theirs in (("do_lower_case", "lowercase"), ("strip_accents", "strip_accents"),
+                             ("tokenize_chinese_chars", "handle_chinese_chars")):
+            if theirs in normalizer:
+                settings[ours] = normalizer[theirs]
+    return tokens, settings
+
+
+def _read_directory(path):
+    """(vocabulary, settings) of a tokenizer directory: vocab.txt, else
+    tokenizer.json's WordPiece vocabulary; tokenizer_config.json's settings
+    over tokenizer.json's."""
+    vocab_path = os.path.join(path, "vocab.txt")
+    json_path = os.path.join(path, "tokenizer.json")
+    config_path = os.path.join(path, "tokenizer_config.json")
+    settings = {}
+    if os.path.isfile(vocab_path):
+        vocabulary = _read_vocabulary(vocab_path)
+    elif os.path.isfile(json_path):
+        vocabulary, settings = _wordpiece_from_tokenizer_json(json_path)
+    else:
+        raise FileNotFoundError(f"No vocabulary in {path!r}: expected vocab.txt or a "
+                                f"WordPiece tokenizer.json. Found: {sorted(os.listdir(path))}")
+    if os.path.isfile(config_path):
+        settings.update(read_json_object(config_path))
+    return vocabulary, settings
+
+
 def _looks_cased(vocabulary):
     """Whether any token but the bracketed special ones has upper-case letters."""
     return any(
@@ -91,10 +144,12 @@ class _Tokenize(tf.Module):
     words to 100 bytes rather than 100 characters.
     """
 
-    def __init__(self, vocabulary, lower_case, strip_accents, special_tokens):
+    def __init__(self, vocabulary, lower_case, strip_accents, special_tokens,
+                 tokenize_chinese_chars=True):
         super().__init__(name="tokenize")
         self._lower_case = lower_case
         self._strip_accents = strip_accents
+        self._tokenize_chinese_chars = tokenize_chinese_chars
         self._special_tokens = special_tokens
         # A repeated token gets the id of its last line, as in transformers.
         ids = {token: index for index, token in enumerate(vocabulary)}
@@ -115,7 +170,8 @@ class _Tokenize(tf.Module):
 
     def _normalize(self, strings):
         strings = tf.strings.regex_replace(strings, _DROPPED, "")
-        strings = tf.strings.regex_replace(strings, _CJK, r" \1 ")
+        if self._tokenize_chinese_chars:
+            strings = tf.strings.regex_replace(strings, _CJK, r" \1 ")
         if self._strip_accents:
             strings = text.normalize_utf8(strings, "NFD")
             strings = tf.strings.regex_replace(strings, r"\p{Mn}", "")
@@ -191,6 +247,10 @@ class BertPreprocessor(tf.Module):
         seq_length: int >= 2, length of the packed inputs. Defaults to 128.
         strip_accents: bool or None, drop accents (NFD, then remove
             nonspacing marks). None follows `lower_case`, as in transformers.
+        tokenize_chinese_chars: bool, make every Chinese character (CJK
+            ideograph) a word of its own, as BERT does. False keeps runs of
+            them together ("中国" one word), like transformers'
+            `tokenize_chinese_chars=False`. Defaults to True.
         name: name of the module.
 
     Call arguments:
@@ -214,13 +274,19 @@ class BertPreprocessor(tf.Module):
     """
 
     def __init__(
-        self, vocabulary, lower_case=True, seq_length=128, strip_accents=None, name=None
+        self, vocabulary, lower_case=True, seq_length=128, strip_accents=None,
+        tokenize_chinese_chars=True, name=None
     ):
         super().__init__(name=name)
         vocabulary = _read_vocabulary(vocabulary)
         if not isinstance(lower_case, bool):
             raise ValueError(
                 f"`lower_case` must be a bool. Received: lower_case={lower_case!r}"
+            )
+        if not isinstance(tokenize_chinese_chars, bool):
+            raise ValueError(
+                "`tokenize_chinese_chars` must be a bool. "
+                f"Received: tokenize_chinese_chars={tokenize_chinese_chars!r}"
             )
         if strip_accents is not None and not isinstance(strip_accents, bool):
             raise ValueError(
@@ -243,6 +309,7 @@ class BertPreprocessor(tf.Module):
         self.vocabulary = tuple(vocabulary)  # a tuple, so tf.Module does not wrap it
         self.lower_case = lower_case
         self.strip_accents = strip_accents
+        self.tokenize_chinese_chars = tokenize_chinese_chars
         special_tokens = {
             "vocab_size": len(vocabulary),
             "start_of_sequence_id": ids[_CLS],
@@ -255,6 +322,7 @@ class BertPreprocessor(tf.Module):
             lower_case=lower_case,
             strip_accents=lower_case if strip_accents is None else strip_accents,
             special_tokens=special_tokens,
+            tokenize_chinese_chars=tokenize_chinese_chars,
         )
 
     def get_special_tokens_dict(self):
@@ -334,6 +402,7 @@ class BertPreprocessor(tf.Module):
             "lower_case": self.lower_case,
             "seq_length": self.seq_length,
             "strip_accents": self.strip_accents,
+            "tokenize_chinese_chars": self.tokenize_chinese_chars,
         }
 
     @classmethod
@@ -343,30 +412,34 @@ class BertPreprocessor(tf.Module):
         Args:
             path: a directory with vocab.txt (Hugging Face, with
                 tokenizer_config.json; Google's BERT, with bert_config.json;
-                or `save_pretrained` output), or the path of a vocab.txt.
+                or `save_pretrained` output) or with a WordPiece tokenizer.json
+                (transformers 5's `BertTokenizerFast.save_pretrained` writes no
+                vocab.txt), or the path of a vocab.txt.
             seq_length: int >= 2, length of the packed inputs. Defaults to 128.
             lower_case: bool or None. None reads `do_lower_case` from the
-                directory's tokenizer_config.json, or else infers it from the
-                vocabulary: a cased vocabulary has tokens with upper-case
-                letters (besides [CLS] and the like), an uncased one has none.
+                directory's tokenizer_config.json (or tokenizer.json's
+                normalizer), or else infers it from the vocabulary: a cased
+                vocabulary has tokens with upper-case letters (besides [CLS]
+                and the like), an uncased one has none.
+
+        `strip_accents` and `tokenize_chinese_chars` come from the same files.
 
         Raises:
-            FileNotFoundError: naming the path when there is no vocab.txt.
+            FileNotFoundError: naming the path when there is neither vocab.txt
+                nor tokenizer.json.
+            ValueError: naming the file and the setting when a file is not
+                valid JSON or tokenizer.json is not a WordPiece BERT tokenizer.
         """
         path = os.fspath(path)
         if not os.path.exists(path):
             raise FileNotFoundError(f"No such directory or vocab.txt: {path!r}")
-        config = {}
-        vocab_path = path
+        settings = {}
         if os.path.isdir(path):
-            vocab_path = os.path.join(path, "vocab.txt")
-            config_path = os.path.join(path, "tokenizer_config.json")
-            if os.path.isfile(config_path):
-                with open(config_path, encoding="utf-8") as file:
-                    config = json.load(file)
-        vocabulary = _read_vocabulary(vocab_path)
-        if lower_case is None and "do_lower_case" in config:
-            lower_case = bool(config["do_lower_case"])
+            vocabulary, settings = _read_directory(path)
+        else:
+            vocabulary = _read_vocabulary(path)
+        if lower_case is None and "do_lower_case" in settings:
+            lower_case = bool(settings["do_lower_case"])
         elif lower_case is None:
             lower_case = not _looks_cased(vocabulary)
             logging.info(
@@ -374,8 +447,10 @@ class BertPreprocessor(tf.Module):
                 "tokens, so lower_case=%s.",
                 path, "has" if not lower_case else "has no", lower_case,
             )
+        chinese = settings.get("tokenize_chinese_chars")
         return cls(vocabulary, lower_case=lower_case, seq_length=seq_length,
-                   strip_accents=config.get("strip_accents"))
+                   strip_accents=settings.get("strip_accents"),
+                   tokenize_chinese_chars=True if chinese is None else chinese)
 
     def save_pretrained(self, path):
         """Writes vocab.txt and tokenizer_config.json to the directory `path`.
@@ -392,7 +467,7 @@ class BertPreprocessor(tf.Module):
             "tokenizer_class": "BertTokenizer",
             "do_lower_case": self.lower_case,
             "strip_accents": self.strip_accents,
-            "tokenize_chinese_chars": True,
+            "tokenize_chinese_chars": self.tokenize_chinese_chars,
             "cls_token": _CLS,
             "sep_token": _SEP,
             "pad_token": self.pad_token,

@@ -1,6 +1,7 @@
 """RobertaBackbone against transformers' RobertaModel / RobertaForMaskedLM."""
 
 import numpy as np
+import pytest
 
 from tests.reference_models import encoder_inputs, masked, torch_outputs
 from tests.testing import assert_allclose, run_model_test
@@ -53,3 +54,34 @@ def test_type_ids_are_ignored_and_contract():
     assert_allclose(backbone(other)["sequence_output"], backbone(inputs)["sequence_output"])
     assert "type_vocab_size" not in backbone.get_config()
     run_model_test(RobertaBackbone, backbone, inputs)
+
+
+def test_pad_token_id_0_matches_transformers(tmp_path):
+    """transformers numbers positions from pad_token_id + 1, whatever the id."""
+    import transformers
+
+    from tests.reference_models import TINY, randomize
+
+    reference = randomize(transformers.RobertaModel(transformers.RobertaConfig(
+        **TINY, type_vocab_size=1, pad_token_id=0)), seed=5)
+    reference.save_pretrained(str(tmp_path))
+    backbone = RobertaBackbone.from_pretrained(str(tmp_path))
+    assert (backbone.pad_token_id, backbone.max_sequence_length) == (0, 40 - 1)
+    inputs = roberta_inputs()
+    ids = inputs["input_word_ids"]
+    ids[ids == 0] = 3  # 0 is the padding id here: <s> becomes another token
+    ids[inputs["input_mask"] == 0] = 0
+    outputs = backbone(inputs)
+    expected = torch_outputs(reference, inputs)
+    mask = inputs["input_mask"]
+    np.testing.assert_allclose(masked(outputs["sequence_output"], mask),
+                               masked(expected.last_hidden_state.numpy(), mask), atol=1e-4)
+    # The argument survives save/load.
+    backbone.save_pretrained(str(tmp_path / "tfzoo"))
+    assert RobertaBackbone.from_pretrained(str(tmp_path / "tfzoo")).pad_token_id == 0
+
+
+def test_bad_pad_token_id():
+    with pytest.raises(ValueError, match="pad_token_id=-1"):
+        RobertaBackbone(vocabulary_size=60, num_layers=1, num_heads=4, hidden_dim=16,
+                        intermediate_dim=32, pad_token_id=-1)

@@ -34,6 +34,32 @@ def test_lm_head_matches_transformers(hf_checkpoint):
     assert sum("embeddings" in w.path for w in model.weights) == 1
 
 
+def test_untied_lm_head_matches_transformers(tmp_path):
+    """tie_word_embeddings=False: lm_loss.weight is a matrix of its own."""
+    import torch
+    import transformers
+
+    from tests.reference_models import XLNET_TINY, randomize
+
+    reference = randomize(transformers.XLNetLMHeadModel(
+        transformers.XLNetConfig(**XLNET_TINY, tie_word_embeddings=False)), seed=3)
+    assert not torch.equal(reference.lm_loss.weight, reference.transformer.word_embedding.weight)
+    reference.save_pretrained(str(tmp_path / "hf"))
+    model = XLNetLMHead.from_pretrained(str(tmp_path / "hf"))
+    assert not model.tie_word_embeddings
+    inputs = lm_inputs()
+    expected = torch_outputs(
+        reference, inputs, perm_mask=torch.tensor(inputs["perm_mask"]),
+        target_mapping=torch.tensor(inputs["target_mapping"])).logits.numpy()
+    np.testing.assert_allclose(to_numpy(model(inputs)), expected, atol=1e-4)
+    # Contract and tfzoo round trip with the head's own kernel.
+    run_model_test(XLNetLMHead, model, inputs)
+    model.save_pretrained(str(tmp_path / "tfzoo"))
+    restored = XLNetLMHead.from_pretrained(str(tmp_path / "tfzoo"))
+    assert not restored.tie_word_embeddings
+    np.testing.assert_allclose(to_numpy(restored(inputs)), expected, atol=1e-4)
+
+
 def test_lm_head_from_an_encoder_checkpoint(hf_checkpoint):
     path, _ = hf_checkpoint("xlnet")
     model = XLNetLMHead.from_pretrained(path)  # XLNetModel: no lm_loss.bias
@@ -104,3 +130,5 @@ def test_bad_arguments():
                         intermediate_dim=16)
     with pytest.raises(ValueError, match="needs an XLNetBackbone. Received: BertBackbone"):
         XLNetLMHead(bert)
+    with pytest.raises(ValueError, match="tie_word_embeddings='no'"):
+        XLNetLMHead(XLNetBackbone(**TINY_KWARGS), tie_word_embeddings="no")

@@ -63,7 +63,7 @@ class BertBackbone(Backbone):
 
     checkpoint_converter = BERT
     # What the RoBERTa and DistilBERT subclasses change.
-    position_offset = 0  # first position id (RoBERTa: padding_idx + 1 = 2)
+    position_offset = 0  # first position id (RoBERTa: pad_token_id + 1)
     use_pooler = True
 
     def __init__(

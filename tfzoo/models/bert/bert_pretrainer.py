@@ -1,6 +1,7 @@
 """BERT pretraining: masked LM + next-sentence prediction (Devlin et al. 2018, section 3.1)."""
 
 import keras
+from absl import logging
 
 from tfzoo.checkpoints.pretrained import detect_format, load_converted_weights
 from tfzoo.layers.masked_lm_head import MaskedLMHead
@@ -86,7 +87,10 @@ class BertPretrainer(Task):
 
         Reads the formats `BertBackbone.from_pretrained` reads; the backbone
         class follows the checkpoint's model type (bert, roberta, distilbert),
-        and the NSP head is added when the checkpoint has one.
+        and the NSP head is added when the checkpoint has one, unless
+        `next_sentence_prediction` overrides that (True on a checkpoint
+        without it: the head starts untrained). Other overrides go to the
+        backbone; ones neither takes raise ValueError naming them.
         """
         checkpoint_format, config, reader = detect_format(path)
         if checkpoint_format == "tfzoo":
@@ -96,12 +100,18 @@ class BertPretrainer(Task):
         model_type = "bert" if checkpoint_format == "google_bert" else config.get("model_type")
         backbone_cls = backbone_class(model_type)
         if not issubclass(backbone_cls, BertBackbone):
-            raise ValueError(f"{path} holds a {model_type} model, which has no BERT pretraining heads.")
-        backbone = backbone_cls.from_pretrained(path, load_weights=False, **overrides)
+            raise ValueError(
+                f"{path} holds a {model_type} model, which has no BERT pretraining heads.")
+        head_overrides, backbone_overrides = cls.split_overrides(overrides, backbone_cls)
+        backbone = backbone_cls.from_pretrained(path, load_weights=False, **backbone_overrides)
         has_nsp = any(key.endswith(_NSP_KEYS) for key in reader.keys())
-        model = cls(backbone, next_sentence_prediction=has_nsp)
+        head_overrides.setdefault("next_sentence_prediction", has_nsp)
+        model = cls(backbone, **head_overrides)
         if load_weights:
-            load_converted_weights(
-                model, checkpoint_format, config, reader, backbone_cls.checkpoint_converter
-            )
+            skip = (r"(^|/)nsp_head/",) if model.next_sentence_prediction and not has_nsp else ()
+            if skip:
+                logging.warning("%s has no next-sentence-prediction head; nsp_head starts "
+                                "untrained.", path)
+            load_converted_weights(model, checkpoint_format, config, reader,
+                                   backbone_cls.checkpoint_converter, skip=skip)
         return model

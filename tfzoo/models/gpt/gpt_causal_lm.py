@@ -64,9 +64,11 @@ class GPTCausalLM(Task):
         if checkpoint_format == "tfzoo":
             model = super().from_pretrained(path, load_weights=load_weights, **overrides)
         else:
+            head_overrides, backbone_overrides = cls.split_overrides(overrides, GPTBackbone)
             model = cls(GPTBackbone.from_pretrained(path, load_weights=load_weights,
-                                                    **overrides))
-        model.tokenizer = _tokenizer_if_present(path)
+                                                    **backbone_overrides), **head_overrides)
+        if "tokenizer" not in overrides:
+            model.tokenizer = _tokenizer_if_present(path)
         return model
 
     def save_pretrained(self, path):

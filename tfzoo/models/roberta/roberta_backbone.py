@@ -12,20 +12,24 @@ class RobertaBackbone(BertBackbone):
 
     Differences from `BertBackbone`: no segment information (`input_type_ids`
     is accepted and ignored; the single segment embedding is added to every
-    token), positions start at 2 (fairseq's padding index + 1, so the position
-    table has `max_sequence_length + 2` rows), LayerNorm epsilon 1e-5, and a
-    byte-level BPE vocabulary (see `tfzoo.preprocessing`). RoBERTa pretrains
-    with masked LM only, with masks drawn anew every epoch.
+    token), positions start at `pad_token_id + 1` = 2 (fairseq's convention,
+    so the position table has `max_sequence_length + pad_token_id + 1` rows),
+    LayerNorm epsilon 1e-5, and a byte-level BPE vocabulary (see
+    `tfzoo.preprocessing`). RoBERTa pretrains with masked LM only, with masks
+    drawn anew every epoch.
 
     Args:
         vocabulary_size, num_layers, num_heads, hidden_dim, intermediate_dim,
         max_sequence_length, dropout, attention_dropout, activation,
         layer_norm_epsilon, initializer_range: as `BertBackbone`
         (layer_norm_epsilon defaults to 1e-5).
+        pad_token_id: int >= 0, the vocabulary's padding id. Only the
+            positions depend on it: the first token's is `pad_token_id + 1`,
+            as transformers' RobertaEmbeddings numbers them. Defaults to 1
+            (RoBERTa's <pad>).
     """
 
     checkpoint_converter = ROBERTA
-    position_offset = 2
 
     def __init__(
         self,
@@ -40,8 +44,13 @@ class RobertaBackbone(BertBackbone):
         activation="gelu",
         layer_norm_epsilon=1e-5,
         initializer_range=0.02,
+        pad_token_id=1,
         **kwargs,
     ):
+        if isinstance(pad_token_id, bool) or not isinstance(pad_token_id, int) or pad_token_id < 0:
+            raise ValueError("`pad_token_id` must be an integer >= 0. Received: "
+                             f"pad_token_id={pad_token_id!r}")
+        self.pad_token_id = pad_token_id  # read by position_offset while building
         super().__init__(
             vocabulary_size=vocabulary_size,
             num_layers=num_layers,
@@ -57,3 +66,8 @@ class RobertaBackbone(BertBackbone):
             initializer_range=initializer_range,
             **kwargs,
         )
+
+    @property
+    def position_offset(self):
+        """The first token's position id (fairseq: the padding index + 1)."""
+        return self.pad_token_id + 1
