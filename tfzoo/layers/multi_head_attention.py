@@ -217,7 +217,7 @@ class MultiHeadAttention(keras.layers.Layer):
                 )
             cache = ops.stack((key, value), axis=1) if stacked else (key, value)
 
-        mask = self._padding_or_attention_mask(attention_mask)
+        mask = self._padding_or_attention_mask(attention_mask, query, key)
         output, scores = self._attend(
             query,
             key,
@@ -269,16 +269,27 @@ class MultiHeadAttention(keras.layers.Layer):
         return True
 
     @staticmethod
-    def _padding_or_attention_mask(attention_mask):
-        """Normalises a user mask to boolean [B, 1, S] or [B, T, S]."""
+    def _padding_or_attention_mask(attention_mask, query, key):
+        """Normalises a user mask to boolean [B, 1, S] or [B, T, S]; raises
+        ValueError naming the shapes when a known size does not fit the
+        query [B, T, ...] and keys [B, S, ...]."""
         if attention_mask is None:
             return None
-        rank = len(attention_mask.shape)
+        shape = tuple(attention_mask.shape)
+        rank = len(shape)
         if rank not in (2, 3):
             raise ValueError(
                 "`attention_mask` must have shape [batch, key] or [batch, query, "
-                f"key]. Received: attention_mask.shape={tuple(attention_mask.shape)}"
+                f"key]. Received: attention_mask.shape={shape}"
             )
+        batch, queries, keys = query.shape[0], query.shape[1], key.shape[1]
+        names = "[batch, key]" if rank == 2 else "[batch, query, key]"
+        expected = (batch, keys) if rank == 2 else (batch, queries, keys)
+        for axis, (size, want) in enumerate(zip(shape, expected)):
+            if None in (size, want) or size == want or (size == 1 and axis < rank - 1):
+                continue  # unknown, equal, or one mask for every row / every query
+            raise ValueError(f"`attention_mask` must have shape {names} = {expected}. "
+                             f"Received: attention_mask.shape={shape}")
         mask = ops.cast(attention_mask, "bool")
         return ops.expand_dims(mask, 1) if rank == 2 else mask
 

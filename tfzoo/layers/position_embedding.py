@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from tfzoo.layers.utils import check_positive_int
+from tfzoo.layers.utils import check_positions, check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="tfzoo")
@@ -56,6 +56,7 @@ class PositionEmbedding(keras.layers.Layer):
         )
 
     def call(self, inputs, start_index=0):
+        check_positions(self.sequence_length, inputs.shape[1], start_index)
         shape = ops.shape(inputs)
         sequence_length = shape[1]
         table = ops.convert_to_tensor(self.position_embeddings)  # (L, D)

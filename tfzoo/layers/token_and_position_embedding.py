@@ -9,7 +9,7 @@ from tfzoo.layers.dropout import Dropout
 from tfzoo.layers.position_embedding import PositionEmbedding
 from tfzoo.layers.reversible_embedding import ReversibleEmbedding
 from tfzoo.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
-from tfzoo.layers.utils import check_positive_int, check_rate
+from tfzoo.layers.utils import check_positions, check_positive_int, check_rate
 
 _POSITION_ENCODINGS = ("learned", "sinusoidal")
 
@@ -167,6 +167,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
                 "`token_type_ids` are required: this layer has "
                 f"type_vocabulary_size={self.type_vocabulary_size}."
             )
+        check_positions(self.sequence_length, token_ids.shape[1], start_index)
         x = self.token_embedding(token_ids)  # (B, T, D)
         if self.scale_embeddings:
             x = x * ops.cast(math.sqrt(self.embedding_dim), x.dtype)

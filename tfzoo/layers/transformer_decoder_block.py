@@ -109,7 +109,9 @@ class TransformerDecoderBlock(TransformerBlockBase):
                 "cross_attention_cache_update_index=None."
             )
         self_mask = merge_padding_and_attention_mask(
-            decoder_padding_mask, decoder_attention_mask
+            decoder_padding_mask, decoder_attention_mask,
+            decoder_sequence.shape[1] if self_attention_cache is None else None,
+            "decoder_padding_mask",
         )
 
         def self_attend(x):
@@ -143,7 +145,9 @@ class TransformerDecoderBlock(TransformerBlockBase):
         cross_cache = None
         if has_cross_attention:
             cross_mask = merge_padding_and_attention_mask(
-                encoder_padding_mask, encoder_attention_mask
+                encoder_padding_mask, encoder_attention_mask,
+                None if encoder_sequence is None else encoder_sequence.shape[1],
+                "encoder_padding_mask",
             )
 
             def cross_attend(x):

@@ -59,23 +59,23 @@ class TransformerEncoderBlock(TransformerBlockBase):
         self.feed_forward_dropout = self._dropout("feed_forward_dropout")
         self.built = True
 
-    def call(self, inputs, padding_mask=None, attention_mask=None, training=None):
-        mask = merge_padding_and_attention_mask(padding_mask, attention_mask)
+    def call(self, x, padding_mask=None, attention_mask=None, training=None):
+        mask = merge_padding_and_attention_mask(padding_mask, attention_mask, x.shape[1])
 
-        def attend(x):
-            return self.self_attention(x, x, attention_mask=mask, training=training), None
+        def attend(y):
+            return self.self_attention(y, y, attention_mask=mask, training=training), None
 
-        def feed_forward(x):
-            return self.feed_forward(x, training=training), None
+        def feed_forward(y):
+            return self.feed_forward(y, training=training), None
 
-        x, _ = self._residual(
-            inputs,
+        y, _ = self._residual(
+            x,
             self.self_attention_layer_norm,
             self.self_attention_dropout,
             attend,
             training,
         )
-        x, _ = self._residual(
-            x, self.feed_forward_layer_norm, self.feed_forward_dropout, feed_forward, training
+        y, _ = self._residual(
+            y, self.feed_forward_layer_norm, self.feed_forward_dropout, feed_forward, training
         )
-        return x
+        return y

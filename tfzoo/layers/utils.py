@@ -57,12 +57,16 @@ def serialize_activation(identifier):
     return keras.activations.serialize(identifier)
 
 
-def merge_padding_and_attention_mask(padding_mask=None, attention_mask=None):
+def merge_padding_and_attention_mask(padding_mask=None, attention_mask=None, key_length=None,
+                                     name="padding_mask"):
     """Combines a key padding mask and an attention mask into one boolean mask.
 
     Args:
         padding_mask: [B, S], true (or 1) where the key is a real token.
         attention_mask: [B, T, S], true where query t may attend to key s.
+        key_length: S when known: a padding mask of another length is an
+            error naming `name`.
+        name: the padding mask's argument name, for that error.
 
     Returns:
         A boolean mask of shape [B, 1, S] or [B, T, S], or None when both are
@@ -72,9 +76,14 @@ def merge_padding_and_attention_mask(padding_mask=None, attention_mask=None):
     if padding_mask is not None:
         if len(padding_mask.shape) != 2:
             raise ValueError(
-                "`padding_mask` must have shape [batch, sequence] (rank 2). "
-                f"Received: padding_mask.shape={tuple(padding_mask.shape)}"
+                f"`{name}` must have shape [batch, sequence] (rank 2). "
+                f"Received: {name}.shape={tuple(padding_mask.shape)}"
             )
+        length = padding_mask.shape[1]
+        if None not in (length, key_length) and length != key_length:
+            raise ValueError(f"`{name}` must have one entry per position of the sequence "
+                             f"({key_length}). Received: {name}.shape="
+                             f"{tuple(padding_mask.shape)}")
         mask = ops.expand_dims(ops.cast(padding_mask, "bool"), axis=1)  # (B, 1, S)
     if attention_mask is not None:
         if len(attention_mask.shape) != 3:
@@ -110,3 +119,17 @@ def write_positions(inputs, index, updates):
     indices = ops.reshape(ops.stack([rows, positions], axis=-1), (-1, 2))  # (B*t, 2)
     flat = ops.reshape(updates, (-1,) + tuple(updates.shape[2:]))  # (B*t, ...)
     return ops.scatter_update(inputs, indices, flat)
+
+
+def check_positions(sequence_length, length, start_index=0):
+    """Raises ValueError when positions start_index ... start_index + length - 1
+    run past a table of `sequence_length` positions, where both are known
+    while tracing (a tensor start_index, as in decoding loops, is the caller's
+    to bound: on JAX an index past the table would be clamped, not an error)."""
+    if not isinstance(start_index, int) or isinstance(start_index, bool) or length is None:
+        return
+    if start_index < 0 or start_index + length > sequence_length:
+        raise ValueError(
+            f"Positions start_index={start_index} to {start_index + length - 1} (a sequence "
+            f"of {length}) do not fit sequence_length={sequence_length}."
+        )
