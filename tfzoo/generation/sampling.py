@@ -3,6 +3,7 @@
 import dataclasses
 from typing import Optional
 
+import numpy as np
 from keras import ops
 
 from tfzoo.generation.random import hashed_uniform
@@ -32,8 +33,9 @@ class SamplingConfig:
     def __post_init__(self):
         if self.temperature <= 0:
             raise ValueError(f"temperature must be > 0. Received: temperature={self.temperature!r}")
-        if self.top_k < 0:
-            raise ValueError(f"top_k must be >= 0. Received: top_k={self.top_k!r}")
+        if isinstance(self.top_k, bool) or not isinstance(self.top_k, (int, np.integer)) \
+                or self.top_k < 0:
+            raise ValueError(f"top_k must be an int >= 0. Received: top_k={self.top_k!r}")
         if not 0.0 < self.top_p <= 1.0:
             raise ValueError(f"top_p must be in (0, 1]. Received: top_p={self.top_p!r}")
 

@@ -379,3 +379,30 @@ def test_incomplete_utf8_decodes_to_replacement_characters(tmp_path):
     table[lead_byte] = 100 * unit
     backbone.token_embedding.embeddings.assign(table)
     assert model.generate("caf", max_new_tokens=1, stop_token_ids=[]) == ["caf\ufffd"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"prompts": [], "max_new_tokens": 3}, "prompts is empty"),
+    ({"prompts": [[5, 6, 7, 8]], "max_new_tokens": -2}, "max_new_tokens=-2"),
+    ({"prompts": [[5, 6, 7, 8]], "max_new_tokens": 0}, "max_new_tokens=0"),
+    ({"prompts": [[5, 6, 7, 8]], "max_length": 3}, "Prompt 0 has 4 tokens, so max_length=3"),
+    ({"prompts": [[5, 6, 7, 8]], "max_length": 0}, "max_length=0"),
+    ({"prompts": [[5.7, 17.2]], "max_new_tokens": 3}, r"Prompt 0 is not a list of int"),
+    ({"prompts": [[5, 6]], "max_new_tokens": 3, "greedy": False, "top_k": 1.5}, "top_k=1.5"),
+    ({"prompts": [[5, 6]], "max_new_tokens": 3, "num_return_sequences": 3},
+     "Greedy decoding gives one sequence"),
+    ({"prompts": [[5, 6]], "max_new_tokens": 3, "stop_token_ids": ["x"]}, "stop_token_ids"),
+])
+def test_generation_arguments_are_checked_before_decoding(checkpoints, kwargs, message):
+    model = GPTCausalLM.from_pretrained(checkpoints["gpt2"][0])
+    with pytest.raises(ValueError, match=message):
+        model.generate(**kwargs)
+
+
+def test_one_flat_prompt_and_an_int_stop_token(checkpoints):
+    model = GPTCausalLM.from_pretrained(checkpoints["gpt2"][0])
+    expected = model.generate([PROMPTS[0]], max_new_tokens=6, stop_token_ids=[])
+    assert model.generate(PROMPTS[0], max_new_tokens=6, stop_token_ids=[]) == expected
+    stop = expected[0][len(PROMPTS[0]) + 1]
+    assert (model.generate([PROMPTS[0]], max_new_tokens=6, stop_token_ids=stop)
+            == model.generate([PROMPTS[0]], max_new_tokens=6, stop_token_ids=[stop]))

@@ -106,20 +106,38 @@ class GPTCausalLM(Task):
             Bytes that do not form valid UTF-8 (a continuation cut inside a
             character) decode to U+FFFD.
         """
+        if isinstance(prompts, np.ndarray):
+            prompts = prompts.tolist()
+        if isinstance(prompts, (list, tuple)) and not prompts:
+            raise ValueError("prompts is empty: pass a string, a list of strings or a list of "
+                             "token-id lists.")
         strings = isinstance(prompts, str) or (
-            isinstance(prompts, (list, tuple)) and prompts and isinstance(prompts[0], str))
+            isinstance(prompts, (list, tuple)) and isinstance(prompts[0], str))
+        if isinstance(prompts, (list, tuple)) and _is_int(prompts[0]):
+            prompts = [prompts]  # one prompt's token ids
         token_lists = self._prompt_ids(prompts, strings)
         if max_length is None and max_new_tokens is None:
             raise ValueError("generate needs max_length or max_new_tokens.")
-        if num_beams < 1 or num_return_sequences < 1:
-            raise ValueError(f"num_beams and num_return_sequences must be >= 1. Received: "
-                             f"{num_beams}, {num_return_sequences}")
+        for name, value in (("max_length", max_length), ("max_new_tokens", max_new_tokens),
+                            ("num_beams", num_beams),
+                            ("num_return_sequences", num_return_sequences)):
+            if value is not None and (not _is_int(value) or value < 1):
+                raise ValueError(f"{name} must be an int >= 1. Received: {name}={value!r}")
         if num_beams > 1 and num_return_sequences > num_beams:
             raise ValueError(f"num_return_sequences ({num_return_sequences}) cannot exceed "
                              f"num_beams ({num_beams}).")
+        if num_beams == 1 and greedy and num_return_sequences > 1:
+            raise ValueError(f"Greedy decoding gives one sequence per prompt; for "
+                             f"num_return_sequences={num_return_sequences} sample "
+                             "(greedy=False) or use num_beams >= num_return_sequences.")
         if stop_token_ids is None:
             end = getattr(self.tokenizer, "end_of_text_id", None)
             stop_token_ids = () if end is None else (end,)
+        elif _is_int(stop_token_ids):
+            stop_token_ids = (stop_token_ids,)
+        if not all(_is_int(t) for t in stop_token_ids):
+            raise ValueError("stop_token_ids are token ids (ints). Received: "
+                             f"stop_token_ids={stop_token_ids!r}")
         stop_token_ids = tuple(int(t) for t in stop_token_ids)
         sampling = SamplingConfig(greedy=greedy, temperature=temperature, top_k=top_k,
                                   top_p=top_p, seed=seed)
@@ -133,6 +151,12 @@ class GPTCausalLM(Task):
             ends = np.minimum(ends, lengths + max_new_tokens)
         if max_length is not None:
             ends = np.minimum(ends, max_length)
+        short = np.flatnonzero(ends <= lengths)
+        if short.size:
+            row = int(short[0])
+            raise ValueError(f"Prompt {row} has {int(lengths[row])} tokens, so max_length="
+                             f"{max_length} leaves no room to generate: raise max_length or "
+                             "use max_new_tokens.")
         if ends.max() > context:
             raise ValueError(f"Prompt plus continuation needs {int(ends.max())} positions; "
                              f"the model's context is max_sequence_length={context}. Lower "
@@ -177,7 +201,13 @@ class GPTCausalLM(Task):
             token_lists = [ids if ids else ([end] if end is not None else ids)
                            for ids in token_lists]
         else:
-            token_lists = [list(map(int, ids)) for ids in prompts]
+            token_lists = []
+            for index, ids in enumerate(prompts):
+                if isinstance(ids, np.ndarray):
+                    ids = ids.tolist()
+                if not isinstance(ids, (list, tuple)) or not all(_is_int(t) for t in ids):
+                    raise ValueError(f"Prompt {index} is not a list of int token ids: {ids!r}")
+                token_lists.append([int(t) for t in ids])
         for index, ids in enumerate(token_lists):
             if not ids:
                 raise ValueError(f"Prompt {index} is empty; generation needs at least one token.")
@@ -228,3 +258,8 @@ def _tokenizer_if_present(path):
     if {"vocab.json", "merges.txt"} <= names or {"encoder.json", "vocab.bpe"} <= names:
         return GPT2Tokenizer.from_pretrained(path)
     return None
+
+
+def _is_int(value):
+    """An int (Python or NumPy), not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
