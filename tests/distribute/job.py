@@ -2,6 +2,7 @@
 
     python -m tests.distribute.job MODEL_DIR DATA_FILE STRATEGY [--kill_at STEP]
         [--logical_cpus N] [--epochs E] [--steps S] [--checkpoint_every K]
+        [--batch_size B] [--eval_batch_size B]
 
 Saves the final weights to MODEL_DIR/weights_<task>.npz (every worker, so the
 test can compare them) besides what the trainer writes.
@@ -26,6 +27,8 @@ def main():
     parser.add_argument("--loop", default="auto")
     parser.add_argument("--mixed_precision", default=None)
     parser.add_argument("--jit", action="store_true")
+    parser.add_argument("--batch_size", type=int, default=8)
+    parser.add_argument("--eval_batch_size", type=int, default=None)
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -53,7 +56,8 @@ def main():
     experiment = experiment_for(args.data_file, args.strategy, args.epochs, args.steps,
                                 args.checkpoint_every, args.logical_cpus,
                                 loop=args.loop, mixed_precision=args.mixed_precision,
-                                jit_compile=args.jit)
+                                jit_compile=args.jit, batch_size=args.batch_size,
+                                eval_batch_size=args.eval_batch_size)
     callbacks = [KillAt(args.kill_at)] if args.kill_at else []
     model, summary, _ = train(experiment, args.model_dir, callbacks=callbacks)
     task_id = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {}).get("index", 0)
@@ -64,7 +68,8 @@ def main():
 
 
 def experiment_for(data_file, strategy, epochs=2, steps=4, checkpoint_every=0, logical_cpus=1,
-                   loop="auto", mixed_precision=None, jit_compile=False):
+                   loop="auto", mixed_precision=None, jit_compile=False, batch_size=8,
+                   eval_batch_size=None):
     """A tiny BERT pair classifier, no dropout (replicas would draw other masks)."""
     from tests.reference_models import minilm_path
     from tfzoo.training.config import experiment_from_dict
@@ -85,7 +90,8 @@ def experiment_for(data_file, strategy, epochs=2, steps=4, checkpoint_every=0, l
                      "text_columns": ["a", "b"], "label_column": "label"},
             "seq_length": 16, "dropout": 0.0,
         },
-        "trainer": {"epochs": epochs, "steps_per_epoch": steps, "batch_size": 8,
+        "trainer": {"epochs": epochs, "steps_per_epoch": steps, "batch_size": batch_size,
+                    "eval_batch_size": eval_batch_size,
                     "tensorboard": False, "verbose": 0,
                     "checkpoint_every_steps": checkpoint_every or None,
                     "optimizer": {"learning_rate": 1e-2}},

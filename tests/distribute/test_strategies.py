@@ -154,3 +154,76 @@ def test_mixed_precision_and_xla(tmp_path, data, single_device, strategy, loop, 
     assert all(np.isfinite(summary["history"]["loss"]))
     # Low precision, same training: close to the float32 one-device weights.
     assert_same_weights(weights(tmp_path), single_device, atol=3e-2)
+
+
+@pytest.mark.parametrize("batch_size, eval_batch_size, key", [
+    (7, None, "trainer.batch_size=7"),
+    (8, 7, "trainer.eval_batch_size=7"),
+])
+def test_uneven_global_batch_under_fit_is_named_before_training(
+        tmp_path, data, batch_size, eval_batch_size, key):
+    # model.fit itself fails inside its first step (AddN of [4, 16] and [3, 16]).
+    process = job(tmp_path, data, "mirrored", "--logical_cpus", 2, "--loop", "fit",
+                  "--batch_size", batch_size,
+                  *(["--eval_batch_size", eval_batch_size] if eval_batch_size else []),
+                  background=True)
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode != 0
+    assert (f"ValueError: The global batch size ({key}) must be divisible by the number of "
+            "replicas (2).") in stderr, stderr[-3000:]
+
+
+def test_custom_loop_evaluates_at_the_eval_batch_size(tmp_path, data):
+    job(tmp_path, data, "default", "--loop", "custom", "--epochs", 1, "--steps", 2,
+        "--eval_batch_size", 16)
+    summary = json.loads((tmp_path / "summary_0.json").read_text())
+    # 64 examples in 4 batches of 16, none skipped as "smaller than the batch".
+    assert np.isfinite(summary["history"]["val_loss"]).all(), summary["history"]
+
+
+def test_one_device_takes_a_device_string():
+    from tfzoo.distribute import get_strategy
+
+    strategy = get_strategy("one_device", devices="/cpu:1")
+    assert strategy.extended.worker_devices == ("/job:localhost/replica:0/task:0/device:CPU:1",)
+    with pytest.raises(ValueError, match=r"devices names 2: \['/cpu:0', '/cpu:1'\]"):
+        get_strategy("one_device", devices=["/cpu:0", "/cpu:1"])
+
+
+CLUSTER = {"worker": ["localhost:1", "localhost:2"]}
+
+
+@pytest.mark.parametrize("strategy, tf_config, message", [
+    ("multi_worker_mirrored", [], r"TF_CONFIG must be a JSON object .* not list"),
+    ("multi_worker_mirrored", {}, r"TF_CONFIG `cluster` must be a non-empty object .* None"),
+    ("multi_worker_mirrored", "hello", r"TF_CONFIG must be a JSON object .* not str"),
+    ("multi_worker_mirrored", {"cluster": {"worker": "localhost:1"}},
+     r"TF_CONFIG cluster\['worker'\] must be a non-empty list .* 'localhost:1'"),
+    ("multi_worker_mirrored", {"cluster": CLUSTER},
+     r"TF_CONFIG `task` must be an object with `type` and `index`; it is None"),
+    ("multi_worker_mirrored", {"cluster": CLUSTER, "task": {"type": "chief", "index": 0}},
+     r"TF_CONFIG task.type must be one of the cluster's jobs \['worker'\]; it is 'chief'"),
+    ("multi_worker_mirrored", {"cluster": CLUSTER, "task": {"type": "worker", "index": 5}},
+     r"TF_CONFIG task.index must be an integer from 0 to 1 .*; it is 5"),
+    ("multi_worker_mirrored", {"cluster": CLUSTER, "task": {"type": "worker", "index": "0"}},
+     r"TF_CONFIG task.index must be an integer .*; it is '0'"),
+    ("parameter_server", {"cluster": {**CLUSTER, "ps": ["localhost:3"]},
+                          "task": {"type": "worker"}},
+     r"TF_CONFIG task.index must be an integer from 0 to 1 .*; it is None"),
+    ("parameter_server", {"cluster": CLUSTER, "task": {"type": "worker", "index": 0}},
+     r"TF_CONFIG `cluster` has no ps job"),
+])
+def test_tf_config_that_is_no_cluster_is_named(monkeypatch, strategy, tf_config, message):
+    from tfzoo.distribute import get_strategy
+
+    monkeypatch.setenv("TF_CONFIG", json.dumps(tf_config))
+    with pytest.raises(ValueError, match=message):
+        get_strategy(strategy)
+
+
+def test_a_valid_tf_config_is_returned(monkeypatch):
+    from tfzoo.distribute import check_tf_config
+
+    config = {"cluster": CLUSTER, "task": {"type": "worker", "index": 1}}
+    monkeypatch.setenv("TF_CONFIG", json.dumps(config))
+    assert check_tf_config("multi_worker_mirrored") == config

@@ -1,6 +1,9 @@
 """A tiny fine-tuning run for the resume test, killable at a given step.
 
-    python -m tests.training.resume_job MODEL_DIR DATA_FILE [KILL_AT_STEP]
+    python -m tests.training.resume_job MODEL_DIR DATA_FILE [KILL_AT_STEP [LOOP]]
+
+LOOP is runtime.loop: auto (model.fit) or custom (tfzoo's Trainer, which
+checkpoints every 4 steps).
 """
 
 import os
@@ -27,7 +30,7 @@ class KillAt(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-def experiment(data_file):
+def experiment(data_file, loop="auto"):
     return experiment_from_dict({
         "task": {
             "type": "sentence_classification",
@@ -42,12 +45,14 @@ def experiment(data_file):
             "dropout": 0.1,
         },
         "trainer": {"epochs": 3, "batch_size": 8, "tensorboard": False, "verbose": 0,
-                    "optimizer": {"learning_rate": 1e-2}},
-        "runtime": {"seed": 3},
+                    "checkpoint_every_steps": 4, "optimizer": {"learning_rate": 1e-2}},
+        "runtime": {"seed": 3, "loop": loop},
     })
 
 
 if __name__ == "__main__":
     model_dir, data_file = sys.argv[1], sys.argv[2]
     kill_at = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-    train(experiment(data_file), model_dir, callbacks=[KillAt(kill_at)] if kill_at else [])
+    loop = sys.argv[4] if len(sys.argv) > 4 else "auto"
+    train(experiment(data_file, loop), model_dir,
+          callbacks=[KillAt(kill_at)] if kill_at else [])

@@ -131,3 +131,40 @@ def test_metrics_of_the_right_kind_load():
     assert experiment_from_dict(classifier(metrics=["accuracy", "f1", "mcc"])).task.metrics
     regression = experiment_from_dict(classifier(labels=[], metrics=["pearson", "spearman"]))
     assert regression.task.regression
+
+
+@pytest.mark.parametrize(
+    "runtime, message",
+    [
+        ({"all_reduce": "bogus"},
+         (r"runtime.all_reduce must be one of \['auto', 'hierarchical_copy', 'nccl', "
+          r"'reduce_to_one', 'ring'\] or null. Received: 'bogus'")),
+        ({"strategy": "default", "all_reduce": "nccl"},
+         r"runtime.all_reduce='nccl' has no effect under the default strategy"),
+        ({"strategy": "one_device", "all_reduce": "reduce_to_one"},
+         r"runtime.all_reduce='reduce_to_one' has no effect under the one_device strategy"),
+        ({"strategy": "parameter_server", "all_reduce": "ring"},
+         r"runtime.all_reduce='ring' has no effect under the parameter_server strategy"),
+        ({"strategy": "mirrored", "all_reduce": "ring"},
+         r"runtime.all_reduce='ring' is not an all-reduce of the mirrored strategy"),
+        ({"strategy": "multi_worker_mirrored", "all_reduce": "hierarchical_copy"},
+         (r"runtime.all_reduce='hierarchical_copy' is not an all-reduce of the "
+          r"multi_worker_mirrored strategy")),
+        ({"strategy": "one_device", "devices": ["/cpu:0", "/cpu:1"]},
+         (r"one_device strategy runs on one device; runtime.devices names 2: "
+          r"\['/cpu:0', '/cpu:1'\]")),
+    ],
+)
+def test_runtime_values_a_strategy_would_ignore_are_refused_at_load(runtime, message):
+    with pytest.raises(ValueError, match=message):
+        experiment_from_dict({**classifier(), "runtime": runtime})
+
+
+@pytest.mark.parametrize("strategy, all_reduce", [
+    ("mirrored", "nccl"), ("mirrored", "hierarchical_copy"), ("mirrored", "reduce_to_one"),
+    ("multi_worker_mirrored", "ring"), ("multi_worker_mirrored", "auto"), ("tpu", None),
+])
+def test_all_reduce_names_of_the_strategy_load(strategy, all_reduce):
+    runtime = experiment_from_dict(
+        {**classifier(), "runtime": {"strategy": strategy, "all_reduce": all_reduce}}).runtime
+    assert runtime.all_reduce == all_reduce

@@ -87,10 +87,10 @@ def write_pairs(path, count=64, seed=0):
             f.write(f"{a}\t{b}\t{int(same)}\n")
 
 
-def run_job(model_dir, data_file, kill_at=0):
+def run_job(model_dir, data_file, kill_at=0, loop="auto"):
     return subprocess.run(
-        [sys.executable, "-m", "tests.training.resume_job", str(model_dir), str(data_file)]
-        + ([str(kill_at)] if kill_at else []),
+        [sys.executable, "-m", "tests.training.resume_job", str(model_dir), str(data_file),
+         str(kill_at), loop],
         capture_output=True, text=True, timeout=600)
 
 
@@ -100,20 +100,27 @@ def final_weights(model_dir):
     return [to_numpy(w) for w in load_pretrained_model(os.path.join(model_dir, "final")).weights]
 
 
-def test_killed_run_resumes_to_the_same_weights(tmp_path):
+@pytest.mark.parametrize("loop", ["auto", "custom"])
+def test_killed_run_resumes_to_the_same_weights(tmp_path, loop):
+    """With dropout on: the dropout masks resume too (model.fit's
+    RandomStateBackup, the custom loop's checkpoint)."""
     data = tmp_path / "pairs.tsv"
     write_pairs(data)
     # 64 examples / batch 8 = 8 steps per epoch; kill in the middle of epoch 2.
-    killed = run_job(tmp_path / "resumed", data, kill_at=13)
+    killed = run_job(tmp_path / "resumed", data, kill_at=13, loop=loop)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert not (tmp_path / "resumed" / "final").exists()
-    # The backup holds epoch 1 complete; the restart runs epochs 2 and 3 only.
-    assert resumed_epoch(str(tmp_path / "resumed")) == 1
-    resumed = run_job(tmp_path / "resumed", data)
+    if loop == "auto":
+        # The backup holds epoch 1 complete; the restart runs epochs 2 and 3 only.
+        assert resumed_epoch(str(tmp_path / "resumed")) == 1
+    else:
+        # The last checkpoint is step 12, mid-epoch 2: the restart runs steps 13-24.
+        assert (tmp_path / "resumed" / "checkpoints" / "ckpt-12.index").is_file()
+    resumed = run_job(tmp_path / "resumed", data, loop=loop)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     summary = json.loads((tmp_path / "resumed" / "train_summary.json").read_text())
     assert len(summary["history"]["loss"]) == 2
-    straight = run_job(tmp_path / "straight", data)
+    straight = run_job(tmp_path / "straight", data, loop=loop)
     assert straight.returncode == 0, straight.stderr[-3000:]
     for got, want in zip(final_weights(tmp_path / "resumed"), final_weights(tmp_path / "straight")):
         np.testing.assert_allclose(got, want, atol=1e-6)

@@ -26,6 +26,14 @@ _COLLECTIVES = {
     "ring": tf.distribute.experimental.CommunicationImplementation.RING,
     "nccl": tf.distribute.experimental.CommunicationImplementation.NCCL,
 }
+# The all-reduce names each strategy takes; the others have none to choose.
+ALL_REDUCE = {"mirrored": tuple(_CROSS_DEVICE_OPS), "multi_worker_mirrored": tuple(_COLLECTIVES)}
+_TF_CONFIG_EXAMPLES = {
+    "multi_worker_mirrored": ('{"cluster": {"worker": ["host0:12345", "host1:12345"]}, '
+                              '"task": {"type": "worker", "index": 0}}'),
+    "parameter_server": ('{"cluster": {"chief": ["host0:12345"], "worker": ["host1:12345"], '
+                         '"ps": ["host2:12345"]}, "task": {"type": "chief", "index": 0}}'),
+}
 
 
 def get_strategy(name="default", devices=None, all_reduce=None, tpu_address=None):
@@ -33,10 +41,12 @@ def get_strategy(name="default", devices=None, all_reduce=None, tpu_address=None
 
     Args:
         name: one of STRATEGIES.
-        devices: for one_device (the device) and mirrored (the devices; all
-            local GPUs when None, else the CPU).
+        devices: for one_device (the device: a string, or a list of one) and
+            mirrored (the devices; all local GPUs when None, else the CPU).
         all_reduce: mirrored: "nccl", "hierarchical_copy" or "reduce_to_one";
-            multi_worker_mirrored: "auto", "ring" or "nccl". None: TF's default.
+            multi_worker_mirrored: "auto", "ring" or "nccl". None: TF's
+            default. The other strategies have none to choose: any value is
+            an error (see `check_all_reduce`).
         tpu_address: tpu: the TPU name or grpc:// address ("" or "local" for a
             TPU VM's own chips).
 
@@ -45,31 +55,26 @@ def get_strategy(name="default", devices=None, all_reduce=None, tpu_address=None
     """
     if name not in STRATEGIES:
         raise ValueError(f"Unknown strategy {name!r}; tfzoo knows {list(STRATEGIES)}.")
+    check_all_reduce(name, all_reduce)
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "one_device":
-        device = (devices or [None])[0] or ("/gpu:0" if tf.config.list_logical_devices("GPU")
-                                           else "/cpu:0")
+        device = one_device(devices) or ("/gpu:0" if tf.config.list_logical_devices("GPU")
+                                          else "/cpu:0")
         return tf.distribute.OneDeviceStrategy(device)
     if name == "mirrored":
-        cross_device_ops = None
-        if all_reduce is not None:
-            if all_reduce not in _CROSS_DEVICE_OPS:
-                raise ValueError(f"mirrored all_reduce must be one of {sorted(_CROSS_DEVICE_OPS)}."
-                                 f" Received: {all_reduce!r}")
-            cross_device_ops = _CROSS_DEVICE_OPS[all_reduce]()
+        cross_device_ops = None if all_reduce is None else _CROSS_DEVICE_OPS[all_reduce]()
+        if isinstance(devices, str):  # one device, not its characters
+            devices = [devices]
         return tf.distribute.MirroredStrategy(devices=devices, cross_device_ops=cross_device_ops)
     if name == "multi_worker_mirrored":
-        _require_tf_config(name)
-        implementation = _COLLECTIVES.get(all_reduce or "auto")
-        if implementation is None:
-            raise ValueError(f"multi_worker_mirrored all_reduce must be one of "
-                             f"{sorted(_COLLECTIVES)}. Received: {all_reduce!r}")
+        check_tf_config(name)
+        implementation = _COLLECTIVES[all_reduce or "auto"]
         return tf.distribute.MultiWorkerMirroredStrategy(
             communication_options=tf.distribute.experimental.CommunicationOptions(
                 implementation=implementation))
     if name == "parameter_server":
-        _require_tf_config(name)
+        check_tf_config(name)
         resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
         return tf.distribute.experimental.ParameterServerStrategy(resolver)
     resolver = tf.distribute.cluster_resolver.TPUClusterResolver(
@@ -79,14 +84,92 @@ def get_strategy(name="default", devices=None, all_reduce=None, tpu_address=None
     return tf.distribute.TPUStrategy(resolver)
 
 
-def _require_tf_config(name):
-    if "TF_CONFIG" not in os.environ:
+def one_device(devices, key="devices"):
+    """The device one_device runs on: `devices` as a string or a list of one
+    (None when `devices` is None or empty: the strategy picks)."""
+    if devices is None or isinstance(devices, str):
+        return devices or None
+    devices = list(devices)
+    if len(devices) > 1:
+        raise ValueError(f"The one_device strategy runs on one device; {key} names "
+                         f"{len(devices)}: {devices!r}. Use the mirrored strategy for several.")
+    return devices[0] if devices else None
+
+
+def check_all_reduce(name, all_reduce, key="all_reduce"):
+    """Raises ValueError unless the `name` strategy uses `all_reduce` (None,
+    TF's default, always passes): a value a strategy would ignore is refused."""
+    if all_reduce is None:
+        return
+    known = sorted(set().union(*ALL_REDUCE.values()))
+    if all_reduce not in known:
+        raise ValueError(f"{key} must be one of {known} or null. Received: {all_reduce!r}")
+    accepted = ALL_REDUCE.get(name, ())
+    if not accepted:
+        raise ValueError(f"{key}={all_reduce!r} has no effect under the {name} strategy: only "
+                         f"{' and '.join(ALL_REDUCE)} choose an all-reduce. Leave it null.")
+    if all_reduce not in accepted:
+        raise ValueError(f"{key}={all_reduce!r} is not an all-reduce of the {name} strategy, "
+                         f"which takes {list(accepted)}.")
+
+
+def check_tf_config(name):
+    """The parsed TF_CONFIG environment variable, which must describe a
+    cluster and this process's task in it; ValueError naming the bad part.
+
+    TF reads an unset or malformed TF_CONFIG as "no cluster" and trains on
+    this host alone, and reports a task without `index` as a TypeError.
+    """
+    raw = os.environ.get("TF_CONFIG")
+    example = _TF_CONFIG_EXAMPLES[name]
+    if raw is None:
         raise ValueError(f"The {name} strategy reads its cluster from the TF_CONFIG environment "
-                         "variable, which is not set. See the README's distribution section.")
+                         f"variable, which is not set. E.g. TF_CONFIG='{example}'; "
+                         "see the README's distribution section.")
     try:
-        json.loads(os.environ["TF_CONFIG"])
+        config = json.loads(raw)
     except json.JSONDecodeError as error:
-        raise ValueError(f"TF_CONFIG is not valid JSON: {os.environ['TF_CONFIG']!r}") from error
+        raise ValueError(f"TF_CONFIG is not valid JSON: {raw!r}") from error
+
+    def bad(problem):
+        return ValueError(f"TF_CONFIG {problem}. The {name} strategy needs a JSON object like "
+                          f"{example}. Received TF_CONFIG={raw!r}")
+
+    if not isinstance(config, dict):
+        raise bad(f"must be a JSON object with `cluster` and `task`, not {type(config).__name__}")
+    cluster = config.get("cluster")
+    if not isinstance(cluster, dict) or not cluster:
+        raise bad(f"`cluster` must be a non-empty object of job name -> list of addresses; "
+                  f"it is {cluster!r}")
+    for job, addresses in cluster.items():
+        if (not isinstance(addresses, list) or not addresses
+                or not all(isinstance(a, str) and a for a in addresses)):
+            raise bad(f"cluster[{job!r}] must be a non-empty list of host:port strings; "
+                      f"it is {addresses!r}")
+    if name == "parameter_server":
+        missing = [job for job in ("worker", "ps") if job not in cluster]
+        if missing:
+            raise bad(f"`cluster` has no {' or '.join(missing)} job (jobs: {sorted(cluster)})")
+    task = config.get("task")
+    if not isinstance(task, dict):
+        raise bad(f"`task` must be an object with `type` and `index`; it is {task!r}")
+    task_type, index = task.get("type"), task.get("index")
+    if not isinstance(task_type, str) or task_type not in cluster:
+        raise bad(f"task.type must be one of the cluster's jobs {sorted(cluster)}; "
+                  f"it is {task_type!r}")
+    count = len(cluster[task_type])
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < count:
+        raise bad(f"task.index must be an integer from 0 to {count - 1} (the {task_type} job "
+                  f"has {count} task(s)); it is {index!r}")
+    return config
+
+
+def check_global_batch_size(global_batch_size, strategy, key="global_batch_size"):
+    """Raises ValueError unless the global batch splits evenly across replicas."""
+    replicas = strategy.num_replicas_in_sync
+    if global_batch_size % replicas:
+        raise ValueError(f"The global batch size ({key}={global_batch_size}) must be divisible "
+                         f"by the number of replicas ({replicas}).")
 
 
 def is_chief(strategy):

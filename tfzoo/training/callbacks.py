@@ -5,6 +5,8 @@ import os
 import keras
 import numpy as np
 
+from tfzoo.training.loop import random_states
+
 
 class RandomStateBackup(keras.callbacks.Callback):
     """Backs up the random-number state of dropout and other random layers.
@@ -22,7 +24,7 @@ class RandomStateBackup(keras.callbacks.Callback):
         self.path = os.path.join(backup_dir, "random_state.npz")
 
     def _states(self):
-        return [v for v in self.model.variables if "seed_generator_state" in v.path]
+        return random_states(self.model)
 
     def on_train_begin(self, logs=None):
         if not os.path.isfile(self.path):

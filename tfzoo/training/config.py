@@ -116,10 +116,11 @@ class RuntimeConfig:
         strategy: tf.distribute strategy name (default, one_device, mirrored,
             multi_worker_mirrored, parameter_server, tpu); the multi-worker
             ones read the cluster from TF_CONFIG.
-        devices: devices for one_device / mirrored (e.g. ["/gpu:0", "/gpu:1"]);
-            all local GPUs when null.
+        devices: devices for one_device (a list of one) / mirrored (e.g.
+            ["/gpu:0", "/gpu:1"]); all local GPUs when null.
         all_reduce: mirrored: nccl, hierarchical_copy, reduce_to_one;
-            multi_worker_mirrored: auto, ring, nccl.
+            multi_worker_mirrored: auto, ring, nccl; null (TF's default) for
+            the other strategies, which have none to choose.
         tpu_address: the TPU to use with strategy tpu ("local" on a TPU VM).
         loop: "auto" (Keras' model.fit where it works: default, one_device,
             mirrored; tfzoo's custom loop otherwise), "fit" or "custom".
@@ -144,7 +145,7 @@ class RuntimeConfig:
     seed: int = 0
 
     def __post_init__(self):
-        from tfzoo.distribute.strategies import STRATEGIES
+        from tfzoo.distribute.strategies import STRATEGIES, check_all_reduce, one_device
 
         if self.loop not in ("auto", "fit", "custom"):
             raise ValueError(f"runtime.loop must be auto, fit or custom. Received: {self.loop!r}")
@@ -154,6 +155,9 @@ class RuntimeConfig:
         if self.strategy not in STRATEGIES:
             raise ValueError(f"runtime.strategy must be one of {list(STRATEGIES)}. Received: "
                              f"{self.strategy!r}")
+        check_all_reduce(self.strategy, self.all_reduce, key="runtime.all_reduce")
+        if self.strategy == "one_device":
+            one_device(self.devices, key="runtime.devices")
         if self.mixed_precision not in (None, "mixed_bfloat16", "mixed_float16"):
             raise ValueError(
                 "runtime.mixed_precision must be mixed_bfloat16, mixed_float16 or null. "

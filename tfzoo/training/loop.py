@@ -12,8 +12,9 @@ loss, optimizer, metrics and Keras callbacks with `strategy.run`:
   the same deterministic global batches and keeps its replicas' slices, so a
   run on N replicas sees the batches one device sees;
 - `tf.train.CheckpointManager` saves every `checkpoint_every` steps and at
-  each epoch end; a restarted job restores the latest checkpoint and resumes
-  the data stream at the restored step (no lost or repeated steps); under
+  each epoch end, with the dropout layers' random states; a restarted job
+  restores the latest checkpoint and resumes the data stream at the restored
+  step (no lost or repeated steps, the same dropout masks); under
   MultiWorkerMirroredStrategy a `PreemptionCheckpointHandler` also saves when
   a worker is told to stop (SIGTERM). Only the chief writes to the real paths.
 """
@@ -25,12 +26,18 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfzoo.distribute.strategies import is_chief, write_path
+from tfzoo.distribute.strategies import check_global_batch_size, is_chief, write_path
 
 
 def _per_element_loss(loss_fn, y_true, y_pred):
     """Unreduced losses of a Keras Loss (before its reduction)."""
     return loss_fn.call(y_true, y_pred)
+
+
+def random_states(model):
+    """The state variables of the model's `keras.random.SeedGenerator`s (dropout
+    masks): `model.weights`, and so the model's checkpoint, leave them out."""
+    return [v for v in model.variables if "seed_generator_state" in v.path]
 
 
 class Trainer:
@@ -42,6 +49,8 @@ class Trainer:
         optimizer: a Keras optimizer created under `strategy.scope()`.
         strategy: the tf.distribute strategy.
         global_batch_size: examples per step across all replicas.
+        eval_batch_size: examples per evaluation step across all replicas;
+            None: global_batch_size.
         model_dir: checkpoints go to model_dir/checkpoints (chief) .
         metrics: Keras metrics (or a dict of lists keyed by output) updated with
             sample weights.
@@ -51,16 +60,17 @@ class Trainer:
     """
 
     def __init__(self, model, loss, optimizer, strategy, global_batch_size, model_dir,
-                 metrics=(), jit_compile=False, checkpoint_every=None, callbacks=()):
-        if global_batch_size % strategy.num_replicas_in_sync:
-            raise ValueError(
-                f"The global batch size ({global_batch_size}) must be divisible by the number "
-                f"of replicas ({strategy.num_replicas_in_sync}).")
+                 metrics=(), jit_compile=False, checkpoint_every=None, callbacks=(),
+                 eval_batch_size=None):
+        eval_batch_size = eval_batch_size or global_batch_size
+        check_global_batch_size(global_batch_size, strategy)
+        check_global_batch_size(eval_batch_size, strategy, key="eval_batch_size")
         self.model = model
         self.loss = loss
         self.optimizer = optimizer
         self.strategy = strategy
         self.global_batch_size = global_batch_size
+        self.eval_batch_size = eval_batch_size
         self.model_dir = model_dir
         self.metrics = metrics
         self.jit_compile = jit_compile
@@ -73,7 +83,10 @@ class Trainer:
             # Slots now, not lazily inside the first distributed step (a cond
             # in the replica context cannot create mirrored variables).
             optimizer.build(model.trainable_variables)
-        checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=self.step)
+        # Without the random states a resumed run would replay the dropout
+        # masks of step 0 and drift from the uninterrupted run.
+        checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=self.step,
+                                         random_states=random_states(model))
         directory = write_path(os.path.join(model_dir, "checkpoints"), strategy)
         self.manager = tf.train.CheckpointManager(checkpoint, directory, max_to_keep=3)
         self.preemption = None
@@ -152,16 +165,16 @@ class Trainer:
         return step
 
     # === Input ===
-    def distribute(self, make_global_batches):
+    def distribute(self, make_global_batches, global_batch_size=None):
         """Per-replica slices of global batches, for `strategy.run`.
 
         Every input pipeline builds all global batches with
         `make_global_batches()` (inside the pipeline function: parameter-server
         workers build their own) and keeps, in order, the slices of its own
         replicas. Batches smaller than the global batch size (an epoch's last
-        one) are skipped.
+        one) are skipped. `global_batch_size`: None for the training one.
         """
-        size = self.global_batch_size
+        size = global_batch_size or self.global_batch_size
 
         def dataset_fn(context):
             complete = make_global_batches().filter(
@@ -256,7 +269,7 @@ class Trainer:
         eval_step = eval_step or self._distributed(self._eval_replica_step)
         for metric in keras.tree.flatten(self.metrics):
             metric.reset_state()
-        distributed = self.distribute(lambda: validation_data)
+        distributed = self.distribute(lambda: validation_data, self.eval_batch_size)
         iterator, losses = iter(distributed), []
         while True:
             try:

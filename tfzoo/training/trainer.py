@@ -8,7 +8,13 @@ import keras
 import tensorflow as tf
 from absl import logging
 
-from tfzoo.distribute.strategies import FIT_STRATEGIES, get_strategy, is_chief, write_path
+from tfzoo.distribute.strategies import (
+    FIT_STRATEGIES,
+    check_global_batch_size,
+    get_strategy,
+    is_chief,
+    write_path,
+)
 from tfzoo.tasks import task_class
 from tfzoo.training.callbacks import build_callbacks
 from tfzoo.training.loop import Trainer
@@ -95,6 +101,12 @@ def train(experiment, model_dir, callbacks=()):
     os.makedirs(model_dir, exist_ok=True)
     strategy = set_up_runtime(experiment.runtime)
     trainer = experiment.trainer
+    # Both loops, before anything is built: model.fit would split an uneven
+    # batch unevenly and fail inside its first step (AddN of unequal shapes).
+    check_global_batch_size(trainer.batch_size, strategy, key="trainer.batch_size")
+    if trainer.eval_batch_size is not None:
+        check_global_batch_size(trainer.eval_batch_size, strategy,
+                                key="trainer.eval_batch_size")
     task = task_class(experiment.task.type)(experiment.task)
 
     eval_batch_size = (trainer.batch_size if trainer.eval_batch_size is None
@@ -191,6 +203,6 @@ def _custom_loop(model, optimizer, strategy, task, experiment, epoch_dataset, va
     loop = Trainer(model, loss, optimizer, strategy, trainer.batch_size, model_dir,
                    metrics=metrics, jit_compile=experiment.runtime.jit_compile,
                    checkpoint_every=trainer.checkpoint_every_steps,
-                   callbacks=extra + list(callbacks))
+                   callbacks=extra + list(callbacks), eval_batch_size=trainer.eval_batch_size)
     return loop.fit(lambda start: training_stream(epoch_dataset, batches_per_epoch, start, autotune),
                     trainer.epochs, steps_per_epoch, validation_data, verbose=trainer.verbose)
