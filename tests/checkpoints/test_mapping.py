@@ -162,3 +162,24 @@ def test_roberta_config_errors_name_the_key(hf_checkpoint, tmp_path):
     edit_config(roberta, pad_token_id=39)
     with pytest.raises(ValueError, match=r"max_position_embeddings=40 and pad_token_id=39"):
         RobertaBackbone.from_pretrained(str(roberta))
+
+
+def test_more_layers_in_the_checkpoint_than_the_config_is_an_error(bert_copy):
+    """A config.json saying fewer layers than the weights hold must not load
+    the first layers and drop the rest."""
+    config = json.loads((bert_copy / "config.json").read_text())
+    edit_config(bert_copy, num_hidden_layers=config["num_hidden_layers"] - 1)
+    last = config["num_hidden_layers"] - 1
+    with pytest.raises(ValueError, match=f"more layers.*encoder.layer.{last}."):
+        BertBackbone.from_pretrained(str(bert_copy))
+
+
+def test_unused_head_weights_are_a_warning(bert_copy, caplog):
+    """Weights of a head the model does not have (a classifier checkpoint into
+    a backbone) load the rest and are named in a warning."""
+    weights = load_file(str(bert_copy / "model.safetensors"))
+    weights["classifier.weight"] = np.zeros((2, 32), "float32")
+    save_file(weights, str(bert_copy / "model.safetensors"))
+    with caplog.at_level("WARNING"):
+        BertBackbone.from_pretrained(str(bert_copy))
+    assert "were not used: classifier.weight" in caplog.text

@@ -137,25 +137,40 @@ def plan_assignments(variables, reader, rules, prefixes=("",), skip=(), optional
     return assignments
 
 
-def load_weights(variables, reader, rules, prefixes=("",), skip=(), ignore=(), optional=()):
+def load_weights(variables, reader, rules, prefixes=("",), skip=(), ignore=(), optional=(),
+                 check_layer_count=False):
     """Assigns checkpoint values to `variables`, all or nothing.
 
-    Source variables that no model variable used are logged (matching `ignore`
-    patterns silently, e.g. optimizer slots or a head the model does not have).
+    Source variables that no model variable used are logged as a warning
+    (matching `ignore` patterns silently, e.g. optimizer slots or a head the
+    model does not have). With `check_layer_count`, unused variables that
+    differ from used ones only in their numbers (`h.11.mlp.c_fc.weight` when
+    `h.0.mlp.c_fc.weight` was loaded) mean the checkpoint has more layers than
+    the model: an error, before anything is assigned.
 
     Returns:
         The set of checkpoint keys that were loaded.
     """
     assignments = plan_assignments(variables, reader, rules, prefixes, skip, optional)
-    for assignment in assignments:
-        variable = assignment.variable
-        variable.assign(assignment.value.astype(variable.dtype))
     used = {a.source for a in assignments}
     unused = sorted(
         k for k in reader.keys() - used if not any(re.search(p, k) for p in ignore)
     )
+    if check_layer_count:
+        loaded_kinds = {_numbers_masked(k) for k in used}
+        extra = [k for k in unused if _numbers_masked(k) in loaded_kinds]
+        if extra:
+            raise ValueError(
+                f"Cannot load {reader.description}: it has {len(extra)} variable(s) of "
+                f"kinds the model loaded but more of them (e.g. {extra[0]}): the checkpoint "
+                "has more layers (or heads, positions) than the model's config says. "
+                f"Extra: {', '.join(extra[:10])}" + (" ..." if len(extra) > 10 else "")
+            )
+    for assignment in assignments:
+        variable = assignment.variable
+        variable.assign(assignment.value.astype(variable.dtype))
     if unused:
-        logging.info(
+        logging.warning(
             "%d checkpoint variable(s) in %s were not used: %s",
             len(unused),
             reader.description,
@@ -163,6 +178,10 @@ def load_weights(variables, reader, rules, prefixes=("",), skip=(), ignore=(), o
         )
     logging.info("Loaded %d variables from %s", len(assignments), reader.description)
     return used
+
+
+def _numbers_masked(key):
+    return re.sub(r"\d+", "#", key)
 
 
 def native_rules():

@@ -209,6 +209,7 @@ def load_converted_weights(model, checkpoint_format, config, reader, converter, 
         skip=skip,
         ignore=converter.ignore,
         optional=converter.optional,
+        check_layer_count=True,
     )
 
 
