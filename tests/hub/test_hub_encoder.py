@@ -180,9 +180,25 @@ def test_errors(tiny, tmp_path, monkeypatch):
         HubPreprocessor(tiny["encoder_dir"])
     with pytest.raises(ValueError, match="seq_length"):
         HubPreprocessor(tiny["preprocessor_dir"], seq_length=1)
+    with pytest.raises(ValueError, match="no TF Hub BERT encoder.*HubPreprocessor"):
+        HubEncoder(tiny["preprocessor_dir"])  # at construction, not at the first call
+    hub_encoder = HubEncoder(tiny["encoder_dir"])
+    inputs = numpy_inputs(tiny["preprocessor"])
+    with pytest.raises(ValueError, match=r"lack \['input_type_ids'\]"):
+        hub_encoder({k: v for k, v in inputs.items() if k != "input_type_ids"})
+    with pytest.raises(ValueError, match="'input_mask' must hold integer.*float32"):
+        hub_encoder({**inputs, "input_mask": inputs["input_mask"].astype("float32")})
     monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
     with pytest.raises(ValueError, match="TensorFlow backend.*'jax'"):
         HubEncoder(tiny["encoder_dir"])
+
+
+def test_int64_inputs_are_taken(tiny):
+    """NumPy's default integer type works like the int32 the signature names."""
+    hub_encoder = HubEncoder(tiny["encoder_dir"])
+    inputs = numpy_inputs(tiny["preprocessor"])
+    wide = {k: v.astype("int64") for k, v in inputs.items()}
+    assert_allclose(hub_encoder(wide)["pooled_output"], hub_encoder(inputs)["pooled_output"])
 
 
 def test_keras_2_saved_model_as_on_tfhub_dev(tmp_path):

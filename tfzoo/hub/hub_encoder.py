@@ -82,6 +82,13 @@ class HubEncoder(keras.layers.Layer):
             raise ValueError(f"{self.handle!r}{'' if endpoint is None else '.' + endpoint} "
                              "is not callable; TF Hub encoders are (`encoder(inputs)`).")
         self._function = function
+        self._input_specs = _encoder_input_specs(concrete_functions)
+        if self._input_specs is None:
+            signatures = [str(c.structured_input_signature[0]) for c in concrete_functions][:2]
+            raise ValueError(
+                f"{self.handle!r}{'' if endpoint is None else '.' + endpoint} is no TF Hub "
+                "BERT encoder: its call does not take a dict with input_word_ids (it takes "
+                f"{'; '.join(signatures)}). A preprocessor? Wrap it with HubPreprocessor.")
         # Every variable some trace reads, once; wrapped, not copied.
         used = {}
         for concrete in concrete_functions:
@@ -110,7 +117,23 @@ class HubEncoder(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs, training=False):
-        return self._function(inputs, training=bool(training))
+        import tensorflow as tf
+
+        if not isinstance(inputs, dict):
+            raise ValueError("HubEncoder takes a dict of token tensors with keys "
+                             f"{sorted(self._input_specs)}. Received: {type(inputs).__name__}")
+        missing = sorted(set(self._input_specs) - set(inputs))
+        if missing:
+            raise ValueError(f"HubEncoder inputs lack {missing}; the encoder takes "
+                             f"{sorted(self._input_specs)}. Received keys: {sorted(inputs)}")
+        converted = {}
+        for name, spec in self._input_specs.items():
+            value = tf.convert_to_tensor(inputs[name])
+            if not value.dtype.is_integer:
+                raise ValueError(f"HubEncoder input {name!r} must hold integer token ids / "
+                                 f"masks. Received dtype {value.dtype.name}")
+            converted[name] = tf.cast(value, spec.dtype)  # e.g. numpy's int64 -> int32
+        return self._function(converted, training=bool(training))
 
     def get_config(self):
         config = super().get_config()
@@ -125,3 +148,12 @@ class HubEncoder(keras.layers.Layer):
                 f"{config.get('handle')!r}, which safe mode forbids. If you trust it, pass "
                 "safe_mode=False to keras.saving.load_model.")
         return cls(**config)
+
+
+def _encoder_input_specs(concrete_functions):
+    """name -> TensorSpec of the dict a TF Hub BERT encoder takes, or None."""
+    for concrete in concrete_functions:
+        args = concrete.structured_input_signature[0]
+        if args and isinstance(args[0], dict) and "input_word_ids" in args[0]:
+            return dict(args[0])
+    return None
