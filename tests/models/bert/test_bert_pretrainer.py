@@ -28,6 +28,23 @@ def test_heads_match_transformers_bert_for_pretraining(hf_checkpoint):
     assert_allclose(outputs["nsp_logits"], expected.seq_relationship_logits.numpy(), atol=1e-4)
 
 
+def test_untied_decoder_is_an_error_not_dropped(hf_checkpoint, tmp_path):
+    """A checkpoint whose MLM decoder has its own weights would load with the
+    embedding in its place (logits off by 0.38): an error naming the setting."""
+    import json
+    import shutil
+
+    path, _ = hf_checkpoint("bert_pretraining")
+    untied = tmp_path / "untied"
+    shutil.copytree(path, untied)
+    config = json.loads((untied / "config.json").read_text())
+    config["tie_word_embeddings"] = False
+    (untied / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="tie_word_embeddings=false"):
+        BertPretrainer.from_pretrained(str(untied))
+    BertBackbone.from_pretrained(str(untied))  # the encoder alone still loads
+
+
 def test_google_checkpoint_restores_heads(hf_checkpoint, tmp_path):
     from tests.models.bert.test_bert_backbone import write_google_checkpoint
 

@@ -102,6 +102,12 @@ class BertPretrainer(Task):
         if not issubclass(backbone_cls, BertBackbone):
             raise ValueError(
                 f"{path} holds a {model_type} model, which has no BERT pretraining heads.")
+        if checkpoint_format == "huggingface" and config.get("tie_word_embeddings") is False:
+            raise ValueError(
+                f"{path}/config.json says tie_word_embeddings=false: its masked-LM decoder "
+                "has its own weights, and BertPretrainer's output projection is the token "
+                "embedding (as BERT's, RoBERTa's and DistilBERT's releases tie them). Load "
+                "the encoder with from_pretrained of the backbone class instead.")
         head_overrides, backbone_overrides = cls.split_overrides(overrides, backbone_cls)
         backbone = backbone_cls.from_pretrained(path, load_weights=False, **backbone_overrides)
         has_nsp = any(key.endswith(_NSP_KEYS) for key in reader.keys())
