@@ -71,8 +71,32 @@ def test_gradient_accumulation_and_clipping_are_configured():
     assert optimizer.gradient_accumulation_steps == 4
     assert optimizer.global_clipnorm == 1.0
     # The schedule counts optimizer updates: 100 batches / 4 = 25 updates.
-    schedule = optimizer._learning_rate
+    schedule = optimizer._learning_rate.schedule
     assert schedule.decay_steps + schedule.warmup_steps == 25
+
+
+def test_accumulated_updates_equal_one_big_batch_under_warmup_and_decay():
+    """N micro-batches then one update equal one batch of N under the same
+    schedule: Keras steps the schedule per batch, tfzoo's counts updates.
+    (Before, warmup and decay ran N times too fast; the rate was 0 for the
+    last (N-1)/N of a run.)"""
+    import keras
+
+    rng = np.random.default_rng(0)
+    updates, accumulation = 6, 3
+    gradients = rng.normal(size=(updates, accumulation, 4)).astype("float32")
+    config = {"learning_rate": 0.1, "warmup_fraction": 0.34, "decay": "linear",
+              "weight_decay": 0.0}
+    big = build_optimizer(OptimizerConfig(**config), total_steps=updates)
+    small = build_optimizer(OptimizerConfig(**config, gradient_accumulation_steps=accumulation),
+                            total_steps=updates * accumulation)
+    one, many = keras.Variable(np.ones(4, "float32")), keras.Variable(np.ones(4, "float32"))
+    for step in range(updates):
+        big.apply_gradients([(gradients[step].mean(axis=0), one)])
+        for micro in range(accumulation):
+            small.apply_gradients([(gradients[step, micro], many)])
+    np.testing.assert_allclose(np.asarray(many), np.asarray(one), atol=1e-6)
+    assert not np.allclose(np.asarray(one), 1.0)
 
 
 def write_pairs(path, count=64, seed=0):
@@ -207,6 +231,24 @@ def test_seq_length_above_the_model_max_is_named_before_training(tmp_path):
                                          r"max_sequence_length=32"):
         train(run, str(tmp_path / "run"))
     assert not (tmp_path / "run" / "checkpoints").exists()  # failed before fit
+
+
+def test_train_leaves_the_global_dtype_policy_as_it_was(tmp_path):
+    """runtime.mixed_precision is the run's; models built afterwards in the
+    same process keep the caller's policy (also when the run fails)."""
+    import keras
+
+    from tfzoo.training.trainer import train
+
+    data = tmp_path / "pairs.tsv"
+    write_pairs(data, count=16)
+    run = tiny_classifier(str(data))
+    run.runtime.mixed_precision = "mixed_bfloat16"
+    run.task.seq_length = 48  # fails after the runtime is set up
+    before = keras.config.dtype_policy().name
+    with pytest.raises(ValueError, match="task.seq_length=48"):
+        train(run, str(tmp_path / "run"))
+    assert keras.config.dtype_policy().name == before
 
 
 def test_checkpoint_monitor_typo_stops_the_first_step(tmp_path):

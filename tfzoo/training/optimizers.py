@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import keras
 
-from tfzoo.training.schedules import InverseSquareRootSchedule, WarmupPolynomialDecay
+from tfzoo.training.schedules import InverseSquareRootSchedule, PerUpdate, WarmupPolynomialDecay
 
 
 @dataclasses.dataclass
@@ -101,8 +101,11 @@ def build_optimizer(config, total_steps):
     """
     accumulation = config.gradient_accumulation_steps
     updates = max(total_steps // accumulation, 1)
+    schedule = learning_rate_schedule(config, updates)
+    if accumulation > 1 and not isinstance(schedule, (int, float)):
+        schedule = PerUpdate(schedule, accumulation)  # Keras steps it once per batch
     optimizer = keras.optimizers.AdamW(
-        learning_rate=learning_rate_schedule(config, updates),
+        learning_rate=schedule,
         weight_decay=config.weight_decay,
         beta_1=config.beta_1,
         beta_2=config.beta_2,

@@ -8,11 +8,14 @@ from keras import ops
 class WarmupPolynomialDecay(keras.optimizers.schedules.LearningRateSchedule):
     """Linear warmup to `peak_learning_rate`, then polynomial decay.
 
-    The schedule of BERT fine-tuning and pretraining (Devlin et al. 2018,
-    appendix A.2; the official fine-tuning tutorial): the rate rises linearly
-    from 0 over `warmup_steps`, then decays as
+    BERT's warmup and linear decay (Devlin et al. 2018, appendix A.2): the
+    rate rises linearly from 0 over `warmup_steps`, then decays as
     `(peak - end) * (1 - t / decay_steps) ** power + end` over the following
     `decay_steps` steps (power 1: linear decay), and stays at `end` after.
+    This is transformers' and keras-hub's form (the peak is reached). Google's
+    BERT code and Model Garden decay over the whole run from step 0, so after
+    warmup their rate is lower by peak * warmup / total (at 10% warmup: 0.9x
+    at the end of warmup, the same at both ends of the run).
 
     Args:
         peak_learning_rate: float.
@@ -85,3 +88,31 @@ class InverseSquareRootSchedule(keras.optimizers.schedules.LearningRateSchedule)
 
     def get_config(self):
         return {"d_model": self.d_model, "warmup_steps": self.warmup_steps, "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="tfzoo")
+class PerUpdate(keras.optimizers.schedules.LearningRateSchedule):
+    """`schedule` counted in optimizer updates under gradient accumulation.
+
+    With `gradient_accumulation_steps=N` Keras calls the schedule with the
+    number of batches seen (`optimizer.iterations`), while the schedule is
+    sized in updates (one per N batches): evaluated at `step // N` the warmup
+    and decay span the whole run instead of its first 1/N.
+
+    Args:
+        schedule: a `LearningRateSchedule` over updates.
+        accumulation_steps: N, batches per update.
+    """
+
+    def __init__(self, schedule, accumulation_steps):
+        if isinstance(schedule, dict):
+            schedule = keras.saving.deserialize_keras_object(schedule)
+        self.schedule = schedule
+        self.accumulation_steps = int(accumulation_steps)
+
+    def __call__(self, step):
+        return self.schedule(ops.floor_divide(step, self.accumulation_steps))
+
+    def get_config(self):
+        return {"schedule": keras.saving.serialize_keras_object(self.schedule),
+                "accumulation_steps": self.accumulation_steps}

@@ -98,6 +98,14 @@ def train(experiment, model_dir, callbacks=()):
     Returns:
         (model, summary dict, task).
     """
+    policy = keras.config.dtype_policy()
+    try:
+        return _train(experiment, model_dir, callbacks)
+    finally:  # runtime.mixed_precision applies to this run, not to the caller's later models
+        keras.config.set_dtype_policy(policy)
+
+
+def _train(experiment, model_dir, callbacks):
     os.makedirs(model_dir, exist_ok=True)
     strategy = set_up_runtime(experiment.runtime)
     trainer = experiment.trainer
