@@ -71,6 +71,14 @@ def test_whole_word_masking_takes_every_piece():
             assert pieces <= chosen
         budget = min(max(round(candidates[row].sum() * 0.15), 1), 20)
         assert len(chosen) <= budget
+        # Words are skipped, not the search stopped, when one does not fit:
+        # no word left out would still fit (Google's create_pretraining_data).
+        for index in np.unique(word[candidates[row]]):
+            pieces = set(np.nonzero((word == index) & candidates[row])[0].tolist())
+            if not pieces & chosen:
+                assert len(chosen) + len(pieces) > budget, (row, sorted(pieces))
+    rate = weights.sum() / candidates.sum()
+    assert rate > 0.14  # words of 1-4 pieces fill the 15% budget (stopping gave ~12%)
 
 
 def test_seeded_masks_repeat_and_unseeded_masks_change_every_epoch():

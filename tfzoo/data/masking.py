@@ -60,8 +60,8 @@ def mask_tokens(input_word_ids, input_mask, config, word_starts=None, seed=None)
         config: `MaskingConfig`.
         word_starts: optional bool [B, T], true where a word begins. When given,
             whole words are masked (every piece of a chosen word, Google's
-            whole-word masking); words are taken in random order until the
-            next one would overflow the budget.
+            whole-word masking); words are taken in random order, skipping
+            any that would overflow the budget.
         seed: optional int (or scalar int tensor) for reproducible masks
             (stateless random ops).
 
@@ -111,11 +111,16 @@ def mask_tokens(input_word_ids, input_mask, config, word_starts=None, seed=None)
 
 
 def select_whole_words(candidates, word_starts, budget, seed):
-    """bool [B, T]: whole words chosen at random until `budget` tokens per row."""
+    """bool [B, T]: whole words in random order, each taken when it still fits
+    the row's `budget` of tokens and skipped when it does not (Google's
+    create_pretraining_data), so the budget fills unless no word left fits."""
     shape = tf.shape(candidates)
     # Word index of every position (a new word at each start or non-candidate).
     starts = word_starts | ~candidates
     word_index = tf.cumsum(tf.cast(starts, tf.int32), axis=1) - 1  # (B, T)
+    segments = word_index + tf.expand_dims(tf.range(shape[0]) * shape[1], 1)  # unique per row
+    word_lengths = tf.reshape(tf.math.unsorted_segment_sum(
+        tf.cast(candidates, tf.int32), segments, shape[0] * shape[1]), shape)  # by word
     # One random score per word; non-candidates get -1 so they sort last.
     word_scores = random_uniform(shape, seed)
     scores = tf.gather(word_scores, word_index, batch_dims=1)
@@ -125,16 +130,22 @@ def select_whole_words(candidates, word_starts, budget, seed):
     order = tf.argsort(scores, axis=1, direction="DESCENDING", stable=True)
     ordered_words = tf.gather(word_index, order, batch_dims=1)
     ordered_candidates = tf.gather(candidates, order, batch_dims=1)
-    running = tf.cumsum(tf.cast(ordered_candidates, tf.int32), axis=1)  # tokens taken so far
-    # A word fits when the count after its last token stays within budget.
-    words_end = tf.math.unsorted_segment_max(
-        running,
-        ordered_words + tf.expand_dims(tf.range(shape[0]) * shape[1], 1),  # unique per row
-        shape[0] * shape[1],
-    )
-    word_end_count = tf.reshape(words_end, shape)  # indexed by word
-    fits = tf.gather(word_end_count, ordered_words, batch_dims=1) <= tf.expand_dims(budget, 1)
-    chosen_ordered = fits & ordered_candidates
+    ordered_lengths = tf.gather(word_lengths, ordered_words, batch_dims=1)
+    first_piece = tf.concat([tf.ones_like(ordered_words[:, :1], tf.bool),
+                             ordered_words[:, 1:] != ordered_words[:, :-1]], axis=1)
+
+    def visit(state, position):  # one position of every row's order
+        taken, take = state
+        word, candidate, length, first = position
+        take = tf.where(first, candidate & (taken + length <= budget), take)
+        taken += tf.where(first & take, length, 0)
+        return taken, take
+
+    steps = tuple(tf.transpose(x) for x in (ordered_words, ordered_candidates,
+                                             ordered_lengths, first_piece))  # (T, B)
+    zeros = tf.zeros_like(budget)
+    _, chosen = tf.scan(visit, steps, initializer=(zeros, tf.zeros_like(budget, tf.bool)))
+    chosen_ordered = tf.transpose(chosen) & ordered_candidates
     # Back to position order.
     inverse = tf.argsort(order, axis=1)
     return tf.gather(chosen_ordered, inverse, batch_dims=1)
