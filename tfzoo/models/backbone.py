@@ -23,13 +23,19 @@ class Backbone(PretrainedMixin, keras.Model):
 
     def __init__(self, inputs, outputs, **kwargs):
         check_known(type(self), kwargs, accepted_arguments(type(self)))
+        dtype = kwargs.get("dtype")
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        # Keras' functional Model keeps no dtype of its own (its policy reads
+        # the global one); the layers were built with `dtype`, so the config
+        # records that one, and a saved mixed_bfloat16 model reloads as one.
+        self._layers_dtype = None if dtype is None else keras.dtype_policies.get(dtype)
 
     def get_config(self):
+        policy = getattr(self, "_layers_dtype", None) or self.dtype_policy
         config = {
             "name": self.name,
             "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "dtype": keras.dtype_policies.serialize(policy),
         }
         config.update({key: getattr(self, key) for key in constructor_arguments(type(self))})
         return config

@@ -145,6 +145,26 @@ def test_save_pretrained_round_trip(tmp_path):
     assert BertBackbone.from_pretrained(str(tmp_path), dropout=0.0).dropout == 0.0
 
 
+def test_mixed_precision_survives_save_pretrained(tmp_path):
+    """A backbone built with dtype="mixed_bfloat16" saves that policy (Keras'
+    functional model keeps none of its own) and reloads with it, whatever
+    the global policy."""
+    import keras
+
+    def policies(model):
+        return {layer.name: layer.dtype_policy.name for layer in model._flatten_layers()
+                if layer is not model and not isinstance(layer, keras.layers.InputLayer)}
+
+    backbone = BertBackbone(**TINY_KWARGS, dtype="mixed_bfloat16")
+    assert "mixed_bfloat16" in set(policies(backbone).values())
+    backbone.save_pretrained(str(tmp_path))
+    restored = BertBackbone.from_pretrained(str(tmp_path))
+    assert policies(restored) == policies(backbone)
+    inputs = encoder_inputs()
+    for got, want in zip(keras_flat(restored(inputs)), keras_flat(backbone(inputs))):
+        assert_allclose(got, want)
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match=r"hidden_dim \(16\) must be divisible by num_heads \(3\)"):
         BertBackbone(**dict(TINY_KWARGS, num_heads=3))
