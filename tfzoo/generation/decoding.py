@@ -173,8 +173,6 @@ def beam_search(step_fn, buffer, prompt_lengths, end_indices, cache, num_beams, 
         stopped = ops.logical_and(_is_stop(token, stop_token_ids), row_active[:, None])
         top_ranks = ops.arange(width)[None, :] < num_beams
         new_finished = ops.where(ops.logical_and(stopped, top_ranks), top_scores / penalty, _NEG)
-        finished_buffer, finished_scores = keep_best(
-            finished_buffer, finished_scores, sequences, new_finished)
 
         live_scores, live = ops.top_k(ops.where(stopped, _NEG, top_scores), num_beams)
         flat_live = ops.reshape(live + ops.arange(batch)[:, None] * width, (-1,))
@@ -182,12 +180,13 @@ def beam_search(step_fn, buffer, prompt_lengths, end_indices, cache, num_beams, 
         buffer = ops.take(ops.reshape(sequences, (batch * width, length)), flat_live, axis=0)
         cache = keras.tree.map_structure(lambda x: ops.take(x, chosen, axis=0), cache)
 
-        # At its end index a row's live beams join the finished ones.
+        # At its end index a row's live beams join the finished ones too.
         at_end = ops.logical_and(row_active, index + 1 >= row_end)
         ending = ops.where(at_end[:, None], live_scores / penalty, _NEG)
         finished_buffer, finished_scores = keep_best(
             finished_buffer, finished_scores,
-            ops.reshape(buffer, (batch, num_beams, length)), ending)
+            ops.concatenate([sequences, ops.reshape(buffer, (batch, num_beams, length))], 1),
+            ops.concatenate([new_finished, ending], axis=1))
 
         # Or earlier: when no live beam can beat the K-th finished hypothesis.
         reachable = ops.maximum(

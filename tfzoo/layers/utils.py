@@ -5,12 +5,14 @@ length, H heads, D model width, K head width.
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 
 def check_positive_int(name, value):
-    """Raises ValueError unless `value` is an int > 0; names the argument."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    """Raises ValueError unless `value` is an int (Python or NumPy) > 0;
+    names the argument."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(
             f"`{name}` must be a positive integer. Received: {name}={value!r}"
         )

@@ -11,6 +11,7 @@ from tfzoo.generation import decoding
 from tfzoo.generation.compile import FunctionCache, compile_with_model
 from tfzoo.generation.sampling import SamplingConfig
 from tfzoo.layers.row_products import one_row_products
+from tfzoo.layers.utils import check_positive_int
 from tfzoo.models.gpt.gpt_backbone import GPTBackbone
 from tfzoo.models.metrics import Perplexity
 from tfzoo.models.task import Task
@@ -121,8 +122,8 @@ class GPTCausalLM(Task):
         for name, value in (("max_length", max_length), ("max_new_tokens", max_new_tokens),
                             ("num_beams", num_beams),
                             ("num_return_sequences", num_return_sequences)):
-            if value is not None and (not _is_int(value) or value < 1):
-                raise ValueError(f"{name} must be an int >= 1. Received: {name}={value!r}")
+            if value is not None:
+                check_positive_int(name, value)
         if num_beams > 1 and num_return_sequences > num_beams:
             raise ValueError(f"num_return_sequences ({num_return_sequences}) cannot exceed "
                              f"num_beams ({num_beams}).")

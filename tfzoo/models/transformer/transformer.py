@@ -232,17 +232,14 @@ class Transformer(Backbone):
         if max_length is None:  # each row's own source length + 50
             ends = np.array([min(len(r) + 50, self.max_sequence_length) for r in rows], "int32")
         else:
-            if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) \
-                    or max_length < 2:
+            if check_positive_int("max_length", max_length) < 2:
                 raise ValueError("max_length counts the start token and at least one more: an "
                                  f"int >= 2. Received: max_length={max_length!r}")
             if max_length > self.max_sequence_length:
                 raise ValueError(f"max_length={max_length} exceeds max_sequence_length="
                                  f"{self.max_sequence_length}.")
             ends = np.full(len(rows), max_length, "int32")
-        if isinstance(num_beams, bool) or not isinstance(num_beams, (int, np.integer)) \
-                or num_beams < 1:
-            raise ValueError(f"num_beams must be an int >= 1. Received: num_beams={num_beams!r}")
+        check_positive_int("num_beams", num_beams)
         limit = int(ends.max())
         target_width = min(int(np.ceil(limit / _BUCKET)) * _BUCKET, self.max_sequence_length)
         buffer = np.zeros((len(rows), target_width), "int32")
