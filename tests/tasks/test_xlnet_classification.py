@@ -89,14 +89,13 @@ def test_shipped_pair_config_builds_xlnet_pieces():
 
 
 def test_wordpiece_tasks_name_the_task_for_xlnet():
-    """span_extraction and token_tagging build WordPiece examples: an XLNet
-    model is a clear error, not a failure to read spiece.model as vocab.txt."""
+    """token_tagging builds WordPiece examples: an XLNet model is a clear
+    error, not a failure to read spiece.model as vocab.txt."""
     import pytest
 
     for task_type, extra in (
-            ("span_extraction", {"data": {"train": "pkg:tfzoo/data/samples/squad_train.json"}}),
             ("token_tagging", {"data": {"train": "pkg:tfzoo/data/samples/conll_train.txt"},
-                               "labels": ["O", "B-PER", "I-PER"]})):
+                               "labels": ["O", "B-PER", "I-PER"]}),):
         experiment = experiment_from_dict({"task": {
             "type": task_type, "vocabulary": SPIECE,
             "model": {"config": os.path.join(ROOT, "configs/models/xlnet_tiny.yaml")}, **extra}})

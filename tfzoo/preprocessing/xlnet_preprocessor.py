@@ -192,11 +192,10 @@ class _Tokenize(tf.Module):
             strings = tf.strings.strip(tf.strings.regex_replace(strings, _WHITESPACE, " "))
         return strings
 
-    def __call__(self, strings):
-        strings = self.normalize(strings)
+    def _run(self, method, strings):
         if tf.executing_eagerly():
             try:
-                return self.sentencepiece.tokenize(strings)
+                return getattr(self.sentencepiece, method)(strings)
             except tf.errors.NotFoundError:
                 # tf.random.set_seed (and keras.utils.set_random_seed) clears
                 # TF's kernel cache, which deletes TF Text's kernel-owned
@@ -204,7 +203,19 @@ class _Tokenize(tf.Module):
                 logging.info("The SentencePiece model resource was deleted; reloading it.")
                 self.sentencepiece = text.SentencepieceTokenizer(model=self._model,
                                                                  out_type=tf.int32)
-        return self.sentencepiece.tokenize(strings)  # (B, (tokens))
+        return getattr(self.sentencepiece, method)(strings)
+
+    def __call__(self, strings):
+        return self._run("tokenize", self.normalize(strings))  # (B, (tokens))
+
+    def with_offsets(self, strings):
+        """(normalized strings [B], piece ids [B, (tokens)], start and end
+        byte offsets of each piece in its normalized string [B, (tokens)]).
+
+        A piece's bytes are end - start; a lone "▁" (the word boundary
+        SentencePiece adds before a word) covers none."""
+        strings = self.normalize(strings)
+        return (strings,) + tuple(self._run("tokenize_with_offsets", strings))
 
     def get_special_tokens_dict(self):
         """TF Hub-style special token ids, as Python ints."""

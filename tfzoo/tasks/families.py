@@ -9,6 +9,7 @@ from tfzoo.checkpoints.pretrained import checkpoint_model_type
 from tfzoo.config import load_yaml
 from tfzoo.models.registry import build_backbone
 from tfzoo.preprocessing import BertPreprocessor
+from tfzoo.preprocessing.xlnet_preprocessor import XLNetPreprocessor
 
 
 def model_type(model_config):
@@ -41,16 +42,25 @@ def xlnet_backbone(model_config, preprocessor):
     return backbone
 
 
-def wordpiece_preprocessor(task_config, task_type):
-    """The BERT-family preprocessor of a task whose examples are built from
-    WordPiece tokens (span_extraction's SQuAD windows, token_tagging's word
-    alignment); an XLNet model is an error naming the task."""
-    if is_xlnet(task_config.model):
-        raise ValueError(f"task.type {task_type!r} builds its examples from WordPiece tokens "
-                         "and runs BERT, RoBERTa and DistilBERT models; task.model is XLNet. "
-                         "Fine-tune XLNet with task.type 'sentence_classification', or "
-                         "XLNetSpanLabeler with model.fit on your own packed inputs.")
+def task_preprocessor(task_config):
+    """The preprocessor of a fine-tuning task: XLNet's SentencePiece one for an
+    XLNet model, else the WordPiece `BertPreprocessor`, from `task.vocabulary`
+    or else the init_checkpoint directory, packing `task.seq_length`."""
     vocabulary = task_config.vocabulary or task_config.model.init_checkpoint
     if vocabulary is None:
         raise ValueError("task.vocabulary is required when task.model has no init_checkpoint.")
+    if is_xlnet(task_config.model):
+        return XLNetPreprocessor.from_pretrained(vocabulary, seq_length=task_config.seq_length)
     return BertPreprocessor.from_pretrained(vocabulary, seq_length=task_config.seq_length)
+
+
+def wordpiece_preprocessor(task_config, task_type):
+    """The BERT-family preprocessor of a task whose examples are built from
+    WordPiece tokens (token_tagging's word alignment); an XLNet model is an
+    error naming the task."""
+    if is_xlnet(task_config.model):
+        raise ValueError(f"task.type {task_type!r} builds its examples from WordPiece tokens "
+                         "and runs BERT, RoBERTa and DistilBERT models; task.model is XLNet. "
+                         "Fine-tune XLNet with task.type 'sentence_classification' or "
+                         "'span_extraction'.")
+    return task_preprocessor(task_config)

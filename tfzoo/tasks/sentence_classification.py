@@ -20,10 +20,8 @@ from tfzoo.export.saved_model import ServingSignature
 from tfzoo.models.bert.bert_classifier import BertClassifier
 from tfzoo.models.registry import build_backbone
 from tfzoo.models.xlnet.xlnet_classifier import XLNetClassifier
-from tfzoo.preprocessing import BertPreprocessor
-from tfzoo.preprocessing.xlnet_preprocessor import XLNetPreprocessor
 from tfzoo.tasks.base import TrainingTask
-from tfzoo.tasks.families import is_xlnet, xlnet_backbone
+from tfzoo.tasks.families import is_xlnet, task_preprocessor, xlnet_backbone
 from tfzoo.training.config import ModelConfig
 from tfzoo.training.metrics import check_metric_names, compute_metrics
 
@@ -118,12 +116,7 @@ class SentenceClassificationTask(TrainingTask):
     config_class = SentenceClassificationConfig
 
     def build_preprocessor(self):
-        vocabulary = self.config.vocabulary or self.config.model.init_checkpoint
-        if vocabulary is None:
-            raise ValueError("task.vocabulary is required when task.model has no init_checkpoint.")
-        if is_xlnet(self.config.model):
-            return XLNetPreprocessor.from_pretrained(vocabulary, seq_length=self.config.seq_length)
-        return BertPreprocessor.from_pretrained(vocabulary, seq_length=self.config.seq_length)
+        return task_preprocessor(self.config)
 
     def build_model(self):
         model = self.config.model

@@ -1,4 +1,4 @@
-"""Extractive question answering on SQuAD v1.1-format files: BERT fine-tuning.
+"""Extractive question answering on SQuAD v1.1-format files: BERT and XLNet fine-tuning.
 
 Devlin et al. 2018, section 4.2, with the data prepared as Google's
 run_squad.py prepares it: the question and a window of the context packed as
@@ -7,6 +7,12 @@ several windows `doc_stride` pieces apart; the answer's first and last word
 pieces are the labels, or [CLS] (position 0) in windows that do not hold the
 answer. At evaluation the best span over all of a question's windows is mapped
 back to the context's characters and scored with SQuAD's exact match and F1.
+
+An XLNet model (Yang et al. 2019) reads SentencePiece pieces packed as XLNet's
+SQuAD code packs them: context <sep> question <sep> <cls>, padded on the left,
+with <cls> (the last position) as the label of windows without the answer.
+Each piece maps back to its own characters (SentencePiece's offsets), so
+answers align to piece boundaries.
 """
 
 import dataclasses
@@ -22,8 +28,10 @@ from absl import logging
 from tfzoo.data.epochs import in_memory_datasets
 from tfzoo.models.bert.bert_span_labeler import BertSpanLabeler
 from tfzoo.models.registry import build_backbone
+from tfzoo.models.xlnet.xlnet_span_labeler import XLNetSpanLabeler
+from tfzoo.preprocessing.xlnet_preprocessor import XLNetPreprocessor
 from tfzoo.tasks.base import TrainingTask
-from tfzoo.tasks.families import wordpiece_preprocessor
+from tfzoo.tasks.families import is_xlnet, task_preprocessor, xlnet_backbone
 from tfzoo.training.config import ModelConfig
 from tfzoo.training.metrics import squad_metrics
 
@@ -58,8 +66,9 @@ class SpanExtractionConfig:
             a long context.
         max_query_length: question pieces kept (the rest are cut).
         max_answer_length: longest predicted answer, in word pieces.
-        vocabulary: WordPiece vocabulary (directory or vocab.txt); defaults to
-            the init_checkpoint directory.
+        vocabulary: WordPiece vocabulary (directory or vocab.txt), or for
+            XLNet a SentencePiece model (directory or spiece.model); defaults
+            to the init_checkpoint directory.
         type: "span_extraction".
     """
 
@@ -79,7 +88,8 @@ class SpanExtractionConfig:
         if self.seq_length - self.max_query_length - 3 < 1:
             raise ValueError(
                 f"task.seq_length={self.seq_length} leaves no room for the context after "
-                f"max_query_length={self.max_query_length} question pieces, [CLS] and two [SEP].")
+                f"max_query_length={self.max_query_length} question pieces and three special "
+                "tokens ([CLS] and two [SEP]; XLNet: two <sep> and <cls>).")
 
 
 # === Reading SQuAD files ===
@@ -168,12 +178,85 @@ def split_words(text):
 
 
 def _word_pieces(preprocessor, strings):
-    """Word-piece ids of each string, flattened: (ids [P], row splits [len(strings) + 1])."""
+    """Piece ids of each string, flattened: (ids [P], row splits [len(strings) + 1])."""
     if not strings:
         return np.zeros([0], np.int32), np.zeros([1], np.int64)
-    pieces = preprocessor.tokenize(tf.constant(strings, tf.string))  # (N, (words), (pieces))
-    pieces = pieces.merge_dims(1, 2)  # (N, (pieces))
+    pieces = preprocessor.tokenize(tf.constant(strings, tf.string))
+    if pieces.ragged_rank == 2:  # WordPiece: (N, (words), (pieces))
+        pieces = pieces.merge_dims(1, 2)  # (N, (pieces))
     return pieces.flat_values.numpy(), pieces.row_splits.numpy()
+
+
+def whitespace_chunks(text):
+    """Character spans [(start, end)] of the runs of `text` between whitespace."""
+    spans, start = [], None
+    for index, char in enumerate(text):
+        if _is_whitespace(char):
+            if start is not None:
+                spans.append((start, index))
+                start = None
+        elif start is None:
+            start = index
+    if start is not None:
+        spans.append((start, len(text)))
+    return spans
+
+
+def _char_starts(string):
+    """{byte offset: character index} of the character boundaries of `string`."""
+    offsets, position = {}, 0
+    for index, char in enumerate(string):
+        offsets[position] = index
+        position += len(char.encode("utf-8"))
+    offsets[position] = len(string)
+    return offsets
+
+
+def sentencepiece_units(preprocessor, texts):
+    """SentencePiece pieces of each text, and the characters of each piece.
+
+    Every run between whitespace is tokenized alone (SentencePiece's pieces
+    never cross whitespace, and XLNet's tokenizer collapses it, so this gives
+    the whole text's pieces; tested). Where normalisation keeps a run's
+    length in characters (case, accents of precomposed letters), piece i of
+    the run covers the characters its byte offsets name, and is a unit of its
+    own; a lone "▁" covers no characters. Where it does not ("``", NFKC
+    expansions), the whole run is one unit holding all its pieces.
+
+    Args:
+        preprocessor: an `XLNetPreprocessor`.
+        texts: list of str.
+
+    Returns:
+        one (units, pieces, unit_pieces) per text: units [(start, end)]
+        character spans; pieces int32 [P]; unit_pieces int64 [U + 1], the
+        first piece of each unit (and the end).
+    """
+    chunks = [(index, start, end) for index, text in enumerate(texts)
+              for start, end in whitespace_chunks(text)]
+    results = [([], [], [0]) for _ in texts]
+    if not chunks:
+        return [(u, np.zeros([0], np.int32), np.asarray(s, np.int64)) for u, _, s in results]
+    normalized, ids, starts, ends = preprocessor.tokenize.with_offsets(
+        tf.constant([texts[i][s:e] for i, s, e in chunks], tf.string))
+    normalized = [value.decode("utf-8") for value in normalized.numpy()]
+    for (index, start, end), string, chunk_ids, chunk_starts, chunk_ends in zip(
+            chunks, normalized, ids.to_list(), starts.to_list(), ends.to_list()):
+        units, pieces, unit_pieces = results[index]
+        boundaries = _char_starts(string)
+        mapped = len(string) == end - start and all(
+            b in boundaries for b in chunk_starts + chunk_ends)
+        if mapped:
+            for piece, first, last in zip(chunk_ids, chunk_starts, chunk_ends):
+                units.append((start + boundaries[first], start + boundaries[last]))
+                pieces.append(piece)
+                unit_pieces.append(len(pieces))
+        elif chunk_ids:
+            units.append((start, end))
+            pieces.extend(chunk_ids)
+            unit_pieces.append(len(pieces))
+    return [(units, np.asarray(pieces, np.int32), np.asarray(unit_pieces, np.int64))
+            for units, pieces, unit_pieces in results]
 
 
 # === Windows ===
@@ -183,8 +266,9 @@ class Paragraph:
 
     Attributes:
         text: the context.
-        words: character spans of its words (`split_words`).
-        pieces: int32 [P], the word-piece ids of the whole context.
+        words: character spans of its words (`split_words`); for XLNet, of
+            its pieces (`sentencepiece_units`).
+        pieces: int32 [P], the piece ids of the whole context.
         piece_word: int32 [P], the word of each piece.
         word_pieces: int64 [W + 1], the first piece of each word (and the end);
             a word that tokenizes to nothing has no pieces.
@@ -218,11 +302,12 @@ class SpanWindows:
     Attributes:
         features: dict of int32 [N, T] model inputs.
         start_positions, end_positions: int32 [N], the answer's first and last
-            piece in each window, 0 ([CLS]) when the window does not hold it.
+            piece in each window; the [CLS] position (0; XLNet's <cls>: T - 1)
+            when the window does not hold it.
         question: int32 [N], the question of each window (index into `questions`).
         context_start: int32 [N], the window's first piece in its paragraph.
         context_offset: int32 [N], that piece's position in the window
-            (question length + 2).
+            (question length + 2; XLNet: the left padding).
         context_length: int32 [N], the number of context pieces in the window.
         paragraphs: the file's `Paragraph`s.
         questions: the file's `Question`s (training: only those with a
@@ -279,12 +364,28 @@ class SpanWindows:
         return mask
 
 
+def _wordpiece_words(preprocessor, contexts):
+    """(words, pieces, word_pieces) of each context: `split_words`, then
+    WordPiece on every word (see `Paragraph`)."""
+    words = [split_words(context) for context in contexts]
+    pieces, splits = _word_pieces(
+        preprocessor, [c[s:e] for c, spans in zip(contexts, words) for s, e in spans])
+    results, first_word = [], 0
+    for spans in words:
+        word_pieces = splits[first_word:first_word + len(spans) + 1]
+        results.append((spans, pieces[word_pieces[0]:word_pieces[-1]],
+                        word_pieces - word_pieces[0]))
+        first_word += len(spans)
+    return results
+
+
 def squad_windows(contexts, questions, preprocessor, config, training):
     """Packs every question with each window of its context.
 
     Args:
         contexts, questions: from `read_squad`.
-        preprocessor: a `BertPreprocessor`.
+        preprocessor: a `BertPreprocessor`, or an `XLNetPreprocessor` for
+            XLNet's layout (context <sep> question <sep> <cls>, padded left).
         config: `SpanExtractionConfig` (seq_length, doc_stride, max_query_length).
         training: drop the questions whose first answer does not start and
             end at word boundaries (logged); otherwise keep them, with [CLS]
@@ -293,21 +394,14 @@ def squad_windows(contexts, questions, preprocessor, config, training):
     Returns:
         `SpanWindows`.
     """
+    xlnet = isinstance(preprocessor, XLNetPreprocessor)
     # All words of all contexts, then all questions: one tokenizer call each.
-    words = [split_words(context) for context in contexts]
-    pieces, splits = _word_pieces(
-        preprocessor, [c[s:e] for c, spans in zip(contexts, words) for s, e in spans])
-    paragraphs, first_word = [], 0
-    for context, spans in zip(contexts, words):
-        word_pieces = splits[first_word:first_word + len(spans) + 1]
-        paragraphs.append(Paragraph(
-            text=context,
-            words=spans,
-            pieces=pieces[word_pieces[0]:word_pieces[-1]],
-            piece_word=np.repeat(np.arange(len(spans), dtype=np.int32), np.diff(word_pieces)),
-            word_pieces=word_pieces - word_pieces[0],
-        ))
-        first_word += len(spans)
+    paragraphs = [Paragraph(context, words, pieces,
+                            np.repeat(np.arange(len(words), dtype=np.int32),
+                                      np.diff(word_pieces)), word_pieces)
+                  for context, (words, pieces, word_pieces) in zip(
+                      contexts, (sentencepiece_units if xlnet else _wordpiece_words)(
+                          preprocessor, contexts))]
     query_ids, query_splits = _word_pieces(preprocessor, [q.text for q in questions])
 
     kept, skipped = [], 0
@@ -320,11 +414,14 @@ def squad_windows(contexts, questions, preprocessor, config, training):
             continue
         query = query_ids[query_splits[index]:query_splits[index + 1]][:config.max_query_length]
         budget = config.seq_length - len(query) - 3
-        offset = len(query) + 2  # [CLS] question [SEP]
         start = 0
         while True:
             length = min(len(paragraph.pieces) - start, budget)
-            label = (0, 0)
+            if xlnet:  # padding, context <sep> question <sep> <cls>
+                offset, cls = config.seq_length - length - len(query) - 3, config.seq_length - 1
+            else:  # [CLS] question [SEP] context [SEP] padding
+                offset, cls = len(query) + 2, 0
+            label = (cls, cls)
             if answer is not None and start <= answer[0] and answer[1] < start + length:
                 label = (answer[0] - start + offset, answer[1] - start + offset)
             query_segments.append(query)
@@ -342,8 +439,9 @@ def squad_windows(contexts, questions, preprocessor, config, training):
         return tf.RaggedTensor.from_row_lengths(
             np.concatenate(segments).astype(np.int32), [len(s) for s in segments])
 
-    features = preprocessor.bert_pack_inputs(
-        [ragged(query_segments), ragged(context_segments)], seq_length=config.seq_length)
+    segments = [ragged(query_segments), ragged(context_segments)]
+    features = preprocessor.bert_pack_inputs(segments[::-1] if xlnet else segments,
+                                             seq_length=config.seq_length)
     rows = np.asarray(rows, np.int32).reshape(-1, 6)
     logging.info("%d questions in %d windows of %d pieces.", len(kept), len(rows),
                  config.seq_length)
@@ -399,7 +497,8 @@ def best_answers(windows, start_logits, end_logits, max_answer_length):
 
 
 class SpanExtractionTask(TrainingTask):
-    """SQuAD v1.1: a `BertSpanLabeler` on packed question-context windows."""
+    """SQuAD v1.1: a `BertSpanLabeler` (XLNet: `XLNetSpanLabeler`) on packed
+    question-context windows."""
 
     config_class = SpanExtractionConfig
 
@@ -408,10 +507,12 @@ class SpanExtractionTask(TrainingTask):
         self._windows = {}
 
     def build_preprocessor(self):
-        return wordpiece_preprocessor(self.config, "span_extraction")
+        return task_preprocessor(self.config)
 
     def build_model(self):
         model = self.config.model
+        if is_xlnet(model):
+            return XLNetSpanLabeler(xlnet_backbone(model, self.build_preprocessor()))
         return BertSpanLabeler(build_backbone(model.config, model.init_checkpoint,
                                               model.overrides))
 
