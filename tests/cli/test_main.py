@@ -129,3 +129,20 @@ def test_command_help_lists_its_flags():
     predict = tfzoo("predict", "-h").stdout
     assert "--input:" in predict and "--server:" in predict and "--model_dir:" in predict
     assert "Commands:" in tfzoo("--help").stdout
+
+
+def test_a_bad_value_is_one_line_not_a_traceback(tmp_path):
+    """A user's mistake ends with one line naming it and exit status 2; with
+    TFZOO_TRACEBACK=1 the traceback is there."""
+    args = ("generate", "--model_path", str(tmp_path / "missing"), "--prompt", "Hi")
+    result = tfzoo(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    error = [line for line in result.stderr.splitlines() if line.startswith("tfzoo generate:")]
+    assert len(error) == 1 and str(tmp_path / "missing") in error[0], result.stderr[-2000:]
+    import os
+
+    traced = subprocess.run([sys.executable, "-m", "tfzoo.cli.main", *args],
+                            capture_output=True, text=True, timeout=600,
+                            env=dict(os.environ, TFZOO_TRACEBACK="1"))
+    assert traced.returncode != 0 and "Traceback" in traced.stderr

@@ -17,7 +17,9 @@ Commands:
   build-vocab  A WordPiece vocabulary from text files (for the Transformer):
             tfzoo build-vocab --vocab_input train.tsv --vocab_output vocab.txt
 
-Run `tfzoo <command> --help` for a command's flags.
+Run `tfzoo <command> --help` for a command's flags. A bad flag, config value
+or input file ends the command with one line naming it (exit status 2); set
+TFZOO_TRACEBACK=1 to see the Python traceback instead.
 """
 
 import os
@@ -55,6 +57,10 @@ COMMAND_FLAGS = {
     "generate": (generate,),
     "build-vocab": (build_vocab,),
 }
+# What a wrong flag, config value or file raises: reported in one line. Other
+# exceptions (bugs) keep their traceback.
+USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
+               FileExistsError)
 _HELP = ("--help", "-help", "-h", "--helpshort", "-?")
 
 
@@ -73,7 +79,16 @@ def main(argv):
             f"Expected a command, one of {sorted(COMMANDS)}; received {received}.\n\n"
             + __doc__
         )
-    return COMMANDS[argv[1]](argv[2:])
+    command = argv[1]
+    try:
+        return COMMANDS[command](argv[2:])
+    except USER_ERRORS as error:
+        if os.environ.get("TFZOO_TRACEBACK", "") not in ("", "0"):
+            raise
+        print(f"tfzoo {command}: error: {type(error).__name__}: {error}\n"
+              f"(`tfzoo {command} --help` lists the flags; TFZOO_TRACEBACK=1 shows where "
+              "the error was raised.)", file=sys.stderr)
+        return 2
 
 
 def run(argv=None):
