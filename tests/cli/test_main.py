@@ -1,5 +1,6 @@
 """The `tfzoo` command line, run as a user runs it (a subprocess)."""
 
+import os
 import subprocess
 import sys
 
@@ -140,8 +141,6 @@ def test_a_bad_value_is_one_line_not_a_traceback(tmp_path):
     assert "Traceback" not in result.stderr
     error = [line for line in result.stderr.splitlines() if line.startswith("tfzoo generate:")]
     assert len(error) == 1 and str(tmp_path / "missing") in error[0], result.stderr[-2000:]
-    import os
-
     traced = subprocess.run([sys.executable, "-m", "tfzoo.cli.main", *args],
                             capture_output=True, text=True, timeout=600,
                             env=dict(os.environ, TFZOO_TRACEBACK="1"))

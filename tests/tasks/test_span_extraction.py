@@ -82,10 +82,14 @@ def check_windows(windows, preprocessor):
             first, last = paragraph.answer_pieces(text, char_start)
             assert not context_start <= first <= last < context_start + length
     assert labelled == set(range(len(windows.questions)))
+    check_coverage(windows)
+
+
+def check_coverage(windows):
+    """The windows of every question cover every piece of its context."""
     for index in range(len(windows.questions)):
-        rows = np.flatnonzero(windows.question == index)
         covered = np.zeros(len(windows.paragraphs[windows.questions[index].paragraph].pieces))
-        for row in rows:
+        for row in np.flatnonzero(windows.question == index):
             covered[windows.context_start[row]:
                     windows.context_start[row] + windows.context_length[row]] += 1
         assert covered.min() >= 1

@@ -9,7 +9,8 @@ import os
 import numpy as np
 import pytest
 
-from tests.tasks.test_span_extraction import CONTEXT, QUESTIONS, Oracle, write_squad
+from tests.tasks.test_span_extraction import (CONTEXT, QUESTIONS, Oracle, check_coverage,
+                                              write_squad)
 from tfzoo.data.samples import sample_path
 from tfzoo.export import export_saved_model
 from tfzoo.export.verify import run_with_tf1_loader
@@ -69,12 +70,7 @@ def check_xlnet_windows(windows, preprocessor):
             first, last = paragraph.answer_pieces(text, char_start)
             assert not context_start <= first <= last < context_start + pieces
     assert labelled == set(range(len(windows.questions)))
-    for index in range(len(windows.questions)):
-        covered = np.zeros(len(windows.paragraphs[windows.questions[index].paragraph].pieces))
-        for row in np.flatnonzero(windows.question == index):
-            covered[windows.context_start[row]:
-                    windows.context_start[row] + windows.context_length[row]] += 1
-        assert covered.min() >= 1
+    check_coverage(windows)
 
 
 def test_pieces_of_runs_are_the_whole_texts_pieces_and_cover_their_characters():

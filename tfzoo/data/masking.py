@@ -136,13 +136,13 @@ def select_whole_words(candidates, word_starts, budget, seed):
 
     def visit(state, position):  # one position of every row's order
         taken, take = state
-        word, candidate, length, first = position
+        candidate, length, first = position
         take = tf.where(first, candidate & (taken + length <= budget), take)
         taken += tf.where(first & take, length, 0)
         return taken, take
 
-    steps = tuple(tf.transpose(x) for x in (ordered_words, ordered_candidates,
-                                             ordered_lengths, first_piece))  # (T, B)
+    steps = tuple(tf.transpose(x) for x in (ordered_candidates, ordered_lengths,
+                                             first_piece))  # (T, B)
     zeros = tf.zeros_like(budget)
     _, chosen = tf.scan(visit, steps, initializer=(zeros, tf.zeros_like(budget, tf.bool)))
     chosen_ordered = tf.transpose(chosen) & ordered_candidates
