@@ -145,3 +145,14 @@ def test_a_bad_value_is_one_line_not_a_traceback(tmp_path):
                             capture_output=True, text=True, timeout=600,
                             env=dict(os.environ, TFZOO_TRACEBACK="1"))
     assert traced.returncode != 0 and "Traceback" in traced.stderr
+
+
+def test_sampling_flags_with_greedy_or_beams_are_an_error(tmp_path):
+    result = tfzoo("generate", "--model_path", str(tmp_path), "--prompt", "Hi", "--greedy",
+                   "--temperature", "0.5", "--p", "0.8")
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "--temperature, --p only apply when sampling, and --greedy does not sample" \
+        in result.stderr
+    result = tfzoo("generate", "--model_path", str(tmp_path), "--prompt", "Hi",
+                   "--num_beams", "3", "--k", "4")
+    assert result.returncode == 2 and "--num_beams=3 does not sample" in result.stderr

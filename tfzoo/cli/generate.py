@@ -39,11 +39,18 @@ def main(argv):
     from tfzoo.models.gpt import GPTCausalLM
 
     overrides = {"dtype": FLAGS.dtype} if FLAGS.dtype else {}
-    model = GPTCausalLM.from_pretrained(FLAGS.model_path, **overrides)
     deterministic = FLAGS.greedy or FLAGS.num_beams > 1
+    sampling = {"temperature": FLAGS.temperature, "top_k": FLAGS.k, "top_p": FLAGS.p}
+    if deterministic:
+        given = [f"--{name}" for name in ("temperature", "k", "p") if FLAGS[name].present]
+        if given:
+            mode = "--greedy" if FLAGS.greedy else f"--num_beams={FLAGS.num_beams}"
+            raise ValueError(f"{', '.join(given)} only apply when sampling, and {mode} does "
+                             "not sample: drop one or the other.")
+        sampling = {}
+    model = GPTCausalLM.from_pretrained(FLAGS.model_path, **overrides)
     texts = model.generate(
-        list(FLAGS.prompt), max_new_tokens=FLAGS.length, greedy=deterministic,
-        temperature=FLAGS.temperature, top_k=FLAGS.k, top_p=FLAGS.p,
+        list(FLAGS.prompt), max_new_tokens=FLAGS.length, greedy=deterministic, **sampling,
         num_beams=FLAGS.num_beams, num_return_sequences=FLAGS.num_return_sequences,
         seed=FLAGS.seed, jit_compile=FLAGS.xla)
     for index, text in enumerate(texts):

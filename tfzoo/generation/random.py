@@ -33,6 +33,15 @@ def hashed_uniform(seed, step, shape):
     index = ops.cast(ops.arange(rows * columns), "uint32")
     key = _fmix32(ops.cast(seed, "uint32") * ops.cast(_C3, "uint32") + ops.cast(step, "uint32"))
     bits = _fmix32(index * ops.cast(_GOLDEN, "uint32") + key)
-    # The top 24 bits, centred in their interval: never exactly 0 or 1.
-    uniform = (ops.cast(ops.right_shift(bits, 8), "float32") + 0.5) / 16777216.0
-    return ops.reshape(uniform, (rows, columns))
+    return ops.reshape(unit_interval(bits), (rows, columns))
+
+
+def unit_interval(bits):
+    """uint32 bits -> float32 in (0, 1): the top 23 bits, centred in their interval.
+
+    (k + 0.5) / 2**23 for k < 2**23 is exact in float32, from 2**-24 to
+    1 - 2**-24, so it is never 0 or 1 and the Gumbel noise -log(-log u) stays
+    finite. (With 24 bits, (2**24 - 0.5) / 2**24 rounds to 1.0 in float32, and
+    a noise of +inf let a token that top-k or top-p had removed win.)
+    """
+    return (ops.cast(ops.right_shift(bits, 9), "float32") + 0.5) / 8388608.0

@@ -406,3 +406,81 @@ def test_one_flat_prompt_and_an_int_stop_token(checkpoints):
     stop = expected[0][len(PROMPTS[0]) + 1]
     assert (model.generate([PROMPTS[0]], max_new_tokens=6, stop_token_ids=stop)
             == model.generate([PROMPTS[0]], max_new_tokens=6, stop_token_ids=[stop]))
+
+
+def test_uniform_noise_never_reaches_one():
+    """Gumbel noise -log(-log u) must stay finite, or a token that top-k / top-p
+    removed (logit -1e9) can still win: u = 1.0 exactly gave +inf."""
+    from tfzoo.generation.random import hashed_uniform, unit_interval
+
+    extremes = to_numpy(unit_interval(ops.convert_to_tensor(
+        np.array([0, 1, 2**31, 2**32 - 2, 2**32 - 1], "uint32"))))
+    assert (extremes > 0).all() and (extremes < 1).all()
+    assert np.isfinite(-np.log(-np.log(extremes))).all()
+    uniform = to_numpy(hashed_uniform(3, 7, (64, 1000)))
+    assert 0 < uniform.min() and uniform.max() < 1 and abs(uniform.mean() - 0.5) < 0.01
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"temperature": float("nan")}, "temperature=nan"),
+    ({"temperature": float("inf")}, "temperature=inf"),
+    ({"temperature": "1"}, "temperature='1'"),
+    ({"top_p": "0.5"}, "top_p='0.5'"),
+    ({"top_p": float("nan")}, "top_p=nan"),
+    ({"seed": 1.7}, "seed=1.7"),
+    ({"seed": "a"}, "seed='a'"),
+    ({"num_beams": 2}, r"Beam search \(num_beams=2\) does not sample"),
+])
+def test_bad_sampling_arguments_name_the_value(checkpoints, kwargs, message):
+    model = GPTCausalLM.from_pretrained(checkpoints["gpt2"][0])
+    with pytest.raises(ValueError, match=message):
+        model.generate([[5, 6]], max_new_tokens=2, greedy=False, **kwargs)
+
+
+def test_any_int_seed_works_modulo_two_to_the_32(checkpoints):
+    model = GPTCausalLM.from_pretrained(checkpoints["gpt2"][0])
+    kwargs = dict(max_new_tokens=6, greedy=False, num_return_sequences=2)
+    assert (model.generate([[5, 6]], seed=2**32 + 5, **kwargs)
+            == model.generate([[5, 6]], seed=5, **kwargs)
+            == model.generate([[5, 6]], seed=np.int64(5), **kwargs))
+    assert (model.generate([[5, 6]], seed=-1, **kwargs)
+            == model.generate([[5, 6]], seed=2**32 - 1, **kwargs))
+
+
+def test_sampling_settings_without_sampling_warn(checkpoints):
+    model = GPTCausalLM.from_pretrained(checkpoints["gpt2"][0])
+    greedy = model.generate([[5, 6]], max_new_tokens=4)
+    with pytest.warns(UserWarning, match=r"top_p=0.5, temperature|temperature=3.0, top_p=0.5"):
+        assert model.generate([[5, 6]], max_new_tokens=4, temperature=3.0, top_p=0.5) == greedy
+    with pytest.warns(UserWarning, match=r"top_k=5 only apply when sampling; beam search"):
+        model.generate([[5, 6]], max_new_tokens=4, num_beams=2, top_k=5)
+
+
+def test_prompts_as_tensors_and_mixed_prompts(checkpoints):
+    model = GPTCausalLM.from_pretrained(checkpoints["gpt2"][0])
+    expected = model.generate(PROMPTS, max_new_tokens=3)
+    assert model.generate(tf.ragged.constant(PROMPTS), max_new_tokens=3) == expected
+    assert model.generate(tf.constant(PROMPTS[0]), max_new_tokens=3) == expected[:1]
+    assert model.generate(np.array(PROMPTS[1]), max_new_tokens=3) == expected[1:2]
+    with pytest.raises(ValueError, match="prompts mixes strings and token ids"):
+        model.generate(["abc", [1, 2]], max_new_tokens=3)
+
+
+def test_string_results_are_the_prompt_then_its_continuation(tmp_path):
+    """An empty prompt starts from <|endoftext|> but its text is the
+    continuation alone, as the serving signature answers."""
+    from tests.preprocessing.bpe_fixtures import train_byte_level_bpe
+    from tfzoo.preprocessing import GPT2Tokenizer
+
+    tokenizer = GPT2Tokenizer.from_pretrained(
+        train_byte_level_bpe(tmp_path / "vocab", ["<|endoftext|>"]))
+    backbone = GPTBackbone(vocabulary_size=tokenizer.vocabulary_size, num_layers=1,
+                           num_heads=2, hidden_dim=16, intermediate_dim=32,
+                           max_sequence_length=64)
+    model = GPTCausalLM(backbone, tokenizer=tokenizer)
+    end = tokenizer.end_of_text_id
+    ids = model.generate([[end]], max_new_tokens=4, stop_token_ids=[])[0]
+    continuation = tokenizer.detokenize([ids[1:]]).numpy()[0].decode("utf-8", "replace")
+    assert model.generate("", max_new_tokens=4, stop_token_ids=[]) == [continuation]
+    texts = model.generate(tf.constant(["Hello", ""]), max_new_tokens=4, stop_token_ids=[])
+    assert texts[0].startswith("Hello") and texts[1] == continuation

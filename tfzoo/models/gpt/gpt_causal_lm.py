@@ -9,7 +9,7 @@ from keras import ops
 from tfzoo.checkpoints.pretrained import detect_format
 from tfzoo.generation import decoding
 from tfzoo.generation.compile import FunctionCache, compile_with_model
-from tfzoo.generation.sampling import SamplingConfig
+from tfzoo.generation.sampling import SamplingConfig, seed_value
 from tfzoo.layers.row_products import one_row_products
 from tfzoo.layers.utils import check_positive_int
 from tfzoo.models.gpt.gpt_backbone import GPTBackbone
@@ -85,7 +85,8 @@ class GPTCausalLM(Task):
 
         Args:
             prompts: a string, a list of strings (needs `tokenizer`), or token
-                ids (a list of int lists, ragged allowed).
+                ids (a list of int lists, ragged allowed); tensors, ragged
+                tensors and arrays of either too.
             max_length: total length limit (prompt + continuation) per sequence.
             max_new_tokens: continuation length limit. At least one of the two.
             greedy: take the most likely token; False samples (with
@@ -102,18 +103,24 @@ class GPTCausalLM(Task):
                 it is compiled once.
 
         Returns:
-            Strings (prompt + continuation) for string prompts, else lists of
-            token ids, `num_return_sequences` per prompt in prompt order.
+            Strings (prompt + continuation, through the stop token when one
+            is written) for string prompts, else lists of token ids,
+            `num_return_sequences` per prompt in prompt order. An empty string
+            prompt starts from <|endoftext|>, as GPT-2 starts documents; its
+            text is the continuation alone.
             Bytes that do not form valid UTF-8 (a continuation cut inside a
             character) decode to U+FFFD.
         """
-        if isinstance(prompts, np.ndarray):
-            prompts = prompts.tolist()
+        prompts = _python_prompts(prompts)
         if isinstance(prompts, (list, tuple)) and not prompts:
             raise ValueError("prompts is empty: pass a string, a list of strings or a list of "
                              "token-id lists.")
         strings = isinstance(prompts, str) or (
             isinstance(prompts, (list, tuple)) and isinstance(prompts[0], str))
+        if strings and not isinstance(prompts, str) and not all(
+                isinstance(p, str) for p in prompts):
+            raise ValueError("prompts mixes strings and token ids: pass all strings or all "
+                             f"token-id lists. Received: {prompts!r}"[:300])
         if isinstance(prompts, (list, tuple)) and _is_int(prompts[0]):
             prompts = [prompts]  # one prompt's token ids
         token_lists = self._prompt_ids(prompts, strings)
@@ -142,6 +149,7 @@ class GPTCausalLM(Task):
         stop_token_ids = tuple(int(t) for t in stop_token_ids)
         sampling = SamplingConfig(greedy=greedy, temperature=temperature, top_k=top_k,
                                   top_p=top_p, seed=seed)
+        sampling.check_used(num_beams)
         if num_beams == 1 and num_return_sequences > 1:
             token_lists = [ids for ids in token_lists for _ in range(num_return_sequences)]
 
@@ -166,7 +174,6 @@ class GPTCausalLM(Task):
         buffer = np.zeros((len(token_lists), buffer_length), "int32")
         for row, ids in enumerate(token_lists):
             buffer[row, :len(ids)] = ids
-        seed_value = np.int32(seed if seed is not None else np.random.randint(2**31 - 1))
         prefill = decoding.prefill_positions(lengths, buffer_length, _PREFILL_MULTIPLE)
         key = (sampling.greedy, sampling.temperature, sampling.top_k, sampling.top_p,
                num_beams, length_penalty, stop_token_ids, bool(jit_compile), prefill)
@@ -174,7 +181,7 @@ class GPTCausalLM(Task):
             self, self.decode_function(sampling, num_beams, length_penalty, stop_token_ids,
                                        prefill, one_row_matrices=bool(jit_compile)),
             jit_compile))
-        outputs = function(buffer, lengths, ends.astype("int32"), seed_value)
+        outputs = function(buffer, lengths, ends.astype("int32"), seed_value(seed))
         outputs = np.asarray(ops.convert_to_numpy(outputs))
         if num_beams > 1:
             outputs = outputs[:, :num_return_sequences].reshape(-1, buffer_length)
@@ -183,10 +190,16 @@ class GPTCausalLM(Task):
         results = [self._trim(row, length, end, stop_token_ids)
                    for row, length, end in zip(outputs, lengths, ends)]
         if strings:
-            # Byte-level tokens can stop inside a multi-byte character:
-            # replace incomplete sequences (U+FFFD), as transformers decodes.
-            return [s.decode("utf-8", errors="replace") if isinstance(s, bytes) else s
-                    for s in self.tokenizer.detokenize(results).numpy().tolist()]
+            # The prompt as given, then its continuation decoded (an empty
+            # prompt's <|endoftext|> start is not part of it), as the serving
+            # signature answers. Byte-level tokens can stop inside a multi-byte
+            # character: incomplete sequences become U+FFFD, as transformers decodes.
+            texts = [prompts] if isinstance(prompts, str) else list(prompts)
+            texts = [text for text in texts for _ in range(len(results) // len(texts))]
+            continuations = self.tokenizer.detokenize(
+                [row[length:] for row, length in zip(results, lengths)]).numpy().tolist()
+            return [text + (c.decode("utf-8", errors="replace") if isinstance(c, bytes) else c)
+                    for text, c in zip(texts, continuations)]
         return results
 
     def _prompt_ids(self, prompts, strings):
@@ -250,6 +263,19 @@ class GPTCausalLM(Task):
                     num_beams, length_penalty, stop_token_ids, prefill_length=prefill_length)
 
         return decode
+
+
+def _python_prompts(prompts):
+    """Tensors, ragged tensors and arrays of prompts as Python lists (bytes as str)."""
+    if hasattr(prompts, "to_list"):  # tf.RaggedTensor
+        prompts = prompts.to_list()
+    elif isinstance(prompts, np.ndarray) or hasattr(prompts, "numpy"):
+        prompts = np.asarray(ops.convert_to_numpy(prompts)).tolist()
+    if isinstance(prompts, bytes):
+        return prompts.decode("utf-8")
+    if isinstance(prompts, (list, tuple)):
+        return [p.decode("utf-8") if isinstance(p, bytes) else p for p in prompts]
+    return prompts
 
 
 def _tokenizer_if_present(path):

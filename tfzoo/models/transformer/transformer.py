@@ -6,7 +6,7 @@ from keras import ops
 
 from tfzoo.generation import decoding
 from tfzoo.generation.compile import FunctionCache, compile_with_model
-from tfzoo.generation.sampling import SamplingConfig
+from tfzoo.generation.sampling import SamplingConfig, seed_value
 from tfzoo.layers import (
     TokenAndPositionEmbedding,
     TransformerDecoderBlock,
@@ -248,13 +248,13 @@ class Transformer(Backbone):
 
         sampling = SamplingConfig(greedy=greedy, temperature=temperature, top_k=top_k,
                                   top_p=top_p, seed=seed)
+        sampling.check_used(num_beams)
         key = (sampling.greedy, sampling.temperature, sampling.top_k, sampling.top_p, num_beams,
                length_penalty, end_token_id)
         function = self._generate_functions.get(key, lambda: compile_with_model(
             self, self.decode_function(sampling, num_beams, length_penalty, end_token_id)))
-        seed_value = np.int32(seed if seed is not None else np.random.randint(2**31 - 1))
         outputs = np.asarray(ops.convert_to_numpy(function(
-            source, buffer, prompt_lengths, ends, seed_value)))
+            source, buffer, prompt_lengths, ends, seed_value(seed))))
         results = []
         for row, end in zip(outputs, ends):
             tokens = row[1:end].tolist()
