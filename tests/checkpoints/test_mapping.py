@@ -174,6 +174,22 @@ def test_more_layers_in_the_checkpoint_than_the_config_is_an_error(bert_copy):
         BertBackbone.from_pretrained(str(bert_copy))
 
 
+def test_tfzoo_format_with_more_layers_than_the_model_is_an_error(tmp_path):
+    """tfzoo's own format follows the same rule as the converted ones."""
+    backbone = BertBackbone(vocabulary_size=60, num_layers=2, num_heads=4, hidden_dim=16,
+                            intermediate_dim=32, max_sequence_length=40)
+    backbone.save_pretrained(str(tmp_path))
+    with pytest.raises(ValueError, match="more layers.*transformer_layer_1"):
+        BertBackbone.from_pretrained(str(tmp_path), num_layers=1)
+    shallow = BertBackbone(vocabulary_size=60, num_layers=1, num_heads=4, hidden_dim=16,
+                           intermediate_dim=32, max_sequence_length=40)
+    with pytest.raises(ValueError, match="more layers"):
+        shallow.load_pretrained_weights(str(tmp_path))
+    classifier = BertClassifier(BertBackbone.from_pretrained(str(tmp_path)), num_classes=3)
+    classifier.save_pretrained(str(tmp_path / "classifier"))
+    backbone.load_pretrained_weights(str(tmp_path / "classifier"))  # head variables: unused
+
+
 def test_unused_head_weights_are_a_warning(bert_copy, caplog):
     """Weights of a head the model does not have (a classifier checkpoint into
     a backbone) load the rest and are named in a warning."""

@@ -21,6 +21,9 @@ _LAYER = r"transformer_layer_(?P<layer>\d+)"
 
 def _third(array, part):
     """Query (0), key (1) or value (2) columns of a fused [.., 3D] c_attn array."""
+    if array.shape[-1] % 3:
+        raise ValueError(f"a fused query/key/value array needs a last axis of 3 x the "
+                         f"width; {array.shape[-1]} is not a multiple of 3")
     width = array.shape[-1] // 3
     return array[..., part * width:(part + 1) * width]
 
@@ -105,6 +108,17 @@ def _activation(name, gpt2=True):
     return table[name]
 
 
+# transformers' GPT-2 / GPT settings that tfzoo's models fix: a checkpoint that
+# changes one would load but compute something else.
+_FIXED_SETTINGS = (
+    ("tie_word_embeddings", True, "the output projection is the token embedding; an "
+     "lm_head.weight of its own would be ignored"),
+    ("scale_attn_weights", True, "attention scores are divided by sqrt(head width)"),
+    ("scale_attn_by_inverse_layer_idx", False, "no extra 1 / (layer + 1) score scaling"),
+    ("add_cross_attention", False, "decoder-only blocks, no cross-attention"),
+)
+
+
 class GPTConverter:
     """Converter for GPTBackbone: gpt2 / openai-gpt (Hugging Face), OpenAI GPT-2 TF."""
 
@@ -132,6 +146,10 @@ class GPTConverter:
                     "num_heads": config["n_head"], "hidden_dim": d, "intermediate_dim": 4 * d,
                     "max_sequence_length": config["n_ctx"], "normalize_first": True,
                     "activation": "gelu_approximate", "layer_norm_epsilon": 1e-5}
+        for key, supported, meaning in _FIXED_SETTINGS:
+            if key in config and config[key] != supported:
+                raise ValueError(f"config.json sets {key}={config[key]!r}; tfzoo's GPT models "
+                                 f"support only {key}={supported!r} ({meaning}).")
         d = config["n_embd"]
         gpt2 = model_type == "gpt2"
         return {

@@ -118,7 +118,12 @@ def plan_assignments(variables, reader, rules, prefixes=("",), skip=(), optional
                 continue
             problems.append(f"{path}: the checkpoint has no variable {tried}")
             continue
-        value = rule.transform(reader.read(key))
+        try:
+            value = rule.transform(reader.read(key))
+        except ValueError as error:  # a transform that cannot use this array
+            problems.append(f"{path}: checkpoint variable {key} of shape "
+                            f"{tuple(reader.shape(key))}: {error}")
+            continue
         target_shape = tuple(variable.shape)
         expected = tuple(rule.source_shape(target_shape))
         if tuple(value.shape) != expected:

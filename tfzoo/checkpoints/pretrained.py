@@ -144,7 +144,8 @@ class PretrainedMixin:
         """
         checkpoint_format, config, reader = detect_format(path)
         if checkpoint_format == "tfzoo":
-            mapping.load_weights(self.weights, reader, mapping.native_rules(), skip=skip)
+            mapping.load_weights(self.weights, reader, mapping.native_rules(), skip=skip,
+                                 check_layer_count=True)
             return
         converter = self.checkpoint_converter
         if converter is None:
@@ -185,7 +186,8 @@ class PretrainedMixin:
                 )
             model = cls.from_config(cls._config_with_overrides(config["config"], overrides))
             if load_weights:
-                mapping.load_weights(model.weights, reader, mapping.native_rules())
+                mapping.load_weights(model.weights, reader, mapping.native_rules(),
+                                     check_layer_count=True)
             return model
 
         converter = cls.checkpoint_converter

@@ -129,6 +129,37 @@ def test_contract_and_tfzoo_round_trip(tmp_path):
     assert_allclose(GPTCausalLM.from_pretrained(str(tmp_path))(INPUTS), model(INPUTS))
 
 
+@pytest.mark.parametrize("setting", [{"tie_word_embeddings": False},
+                                     {"scale_attn_by_inverse_layer_idx": True},
+                                     {"scale_attn_weights": False}])
+def test_gpt2_settings_tfzoo_does_not_compute_are_errors(setting, tmp_path):
+    """A checkpoint that would load but compute something else (its own
+    lm_head.weight, other score scaling) names the setting instead."""
+    reference("gpt2", **setting).save_pretrained(str(tmp_path))
+    (key, value), = setting.items()
+    with pytest.raises(ValueError, match=f"config.json sets {key}={value}"):
+        GPTCausalLM.from_pretrained(str(tmp_path))
+
+
+@pytest.mark.parametrize("name, width", [("weight", 97), ("bias", 98), ("weight", 99)])
+def test_a_fused_attention_array_of_the_wrong_width_is_named(checkpoints, tmp_path, name,
+                                                            width):
+    import shutil
+
+    from safetensors.numpy import load_file, save_file
+
+    path = tmp_path / "copy"
+    shutil.copytree(checkpoints["gpt2"][0], path)
+    weights = load_file(str(path / "model.safetensors"))
+    key = f"transformer.h.0.attn.c_attn.{name}"
+    array = weights[key]
+    pad = np.zeros(array.shape[:-1] + (width - array.shape[-1],), array.dtype)
+    weights[key] = np.concatenate([array, pad], axis=-1)
+    save_file(weights, str(path / "model.safetensors"), metadata={"format": "pt"})
+    with pytest.raises(ValueError, match=rf"h\.0\.attn\.c_attn\.{name}"):
+        GPTCausalLM.from_pretrained(str(path))
+
+
 def hf_generate(model, prompt, **kwargs):
     import torch
 
