@@ -1,18 +1,54 @@
 """Packing token segments into BERT-style model inputs (TF Hub's `bert_pack_inputs`)."""
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_text as text
 
 
 def check_seq_length(seq_length, minimum=2):
-    """Raises ValueError unless `seq_length` is an int >= `minimum`; names it."""
-    if (isinstance(seq_length, bool) or not isinstance(seq_length, int)
+    """Raises ValueError unless `seq_length` is an int (Python or NumPy) >=
+    `minimum`; names it. Returns it as a Python int."""
+    if (isinstance(seq_length, bool) or not isinstance(seq_length, (int, np.integer))
             or seq_length < minimum):
         raise ValueError(
             f"`seq_length` must be an integer >= {minimum}. "
             f"Received: seq_length={seq_length!r}"
         )
-    return seq_length
+    return int(seq_length)
+
+
+def token_lists(segment):
+    """A ragged int32 [B, (tokens)] from [B, (tokens)], [B, (words), (tokens)]
+    or a dense [B, T]."""
+    if not isinstance(segment, tf.RaggedTensor):
+        segment = tf.RaggedTensor.from_tensor(segment)
+    if segment.ragged_rank == 2:
+        segment = segment.merge_dims(-2, -1)
+    return tf.cast(segment, tf.int32)
+
+
+def check_same_batch(segments):
+    """`segments` (ragged [B, (tokens)] each), checked to have the same number
+    of rows (a pair's first and second texts come in equal numbers): a
+    ValueError when the sizes are known while tracing, else an
+    InvalidArgumentError when the batch runs, before any packing op sees them
+    (tensorflow_text's trimmer aborts the process on unequal batches).
+    Rows are never dropped or made up from other rows."""
+    sizes = [segment.shape[0] for segment in segments]
+    if all(size is not None for size in sizes):
+        if len(set(sizes)) > 1:
+            raise ValueError(f"Every segment needs the same batch size (one text per row "
+                             f"and segment); received segments of {sizes} rows.")
+        return list(segments)
+    rows = [tf.cast(segment.nrows(), tf.int64) for segment in segments]
+    checks = [tf.debugging.assert_equal(size, rows[0], message=(
+        f"Every segment needs the same batch size; segment {index} differs from segment 0 "
+        "in rows")) for index, size in enumerate(rows[1:], start=1)]
+    with tf.control_dependencies(checks):
+        return [tf.RaggedTensor.from_row_splits(tf.identity(segment.values),
+                                                tf.identity(segment.row_splits),
+                                                validate=False)
+                for segment in segments]
 
 
 def pack_segments(
@@ -40,14 +76,8 @@ def pack_segments(
             "`segments` must be a non-empty list of token tensors, one per "
             f"segment. Received: segments={segments!r}"
         )
-    check_seq_length(seq_length, minimum=len(segments) + 1)
-    flat_segments = []
-    for segment in segments:
-        if not isinstance(segment, tf.RaggedTensor):
-            segment = tf.RaggedTensor.from_tensor(segment)
-        if segment.ragged_rank == 2:
-            segment = segment.merge_dims(-2, -1)  # (B, (tokens))
-        flat_segments.append(tf.cast(segment, tf.int32))
+    seq_length = check_seq_length(seq_length, minimum=len(segments) + 1)
+    flat_segments = check_same_batch([token_lists(segment) for segment in segments])
     budget = seq_length - 1 - len(segments)  # room left by [CLS] and the [SEP]s
     trimmed = text.RoundRobinTrimmer(max_seq_length=budget).trim(flat_segments)
     word_ids, type_ids = text.combine_segments(  # (B, (tokens)) each

@@ -14,7 +14,12 @@ import tensorflow as tf
 import tensorflow_text as text
 
 from tfzoo.preprocessing.gpt2_tokenizer import GPT2Tokenizer
-from tfzoo.preprocessing.packing import check_seq_length, pack_segments
+from tfzoo.preprocessing.packing import (
+    check_same_batch,
+    check_seq_length,
+    pack_segments,
+    token_lists,
+)
 
 _BOS, _PAD, _EOS, _UNK, _MASK = "<s>", "<pad>", "</s>", "<unk>", "<mask>"
 
@@ -36,16 +41,6 @@ class _Tokenize(tf.Module):
     def get_special_tokens_dict(self):
         """TF Hub's special token ids, as Python ints."""
         return dict(self._special_tokens)
-
-
-def _token_lists(segment):
-    """A ragged int32 [B, (tokens)] from [B, (tokens)], [B, (words), (tokens)]
-    or a dense [B, T]."""
-    if not isinstance(segment, tf.RaggedTensor):
-        segment = tf.RaggedTensor.from_tensor(segment)
-    if segment.ragged_rank == 2:
-        segment = segment.merge_dims(-2, -1)
-    return tf.cast(segment, tf.int32)
 
 
 class RobertaPreprocessor(tf.Module):
@@ -165,16 +160,17 @@ class RobertaPreprocessor(tf.Module):
             )
         if seq_length is None:
             seq_length = self.seq_length
-        check_seq_length(seq_length, minimum=2 * len(segments))
+        seq_length = check_seq_length(seq_length, minimum=2 * len(segments))
         special = self.get_special_tokens_dict()
         end = special["end_of_segment_id"]
+        segments = check_same_batch([token_lists(segment) for segment in segments])
         # pack_segments puts one </s> after each segment; RoBERTa has a second
         # one before every segment after the first. Trimming here to the room
         # RoBERTa's 2 * len(segments) special tokens leave and then prepending
         # that </s> leaves nothing for pack_segments' own trimming to cut.
         segments = text.RoundRobinTrimmer(
             max_seq_length=seq_length - 2 * len(segments)
-        ).trim([_token_lists(segment) for segment in segments])
+        ).trim(segments)
         for index in range(1, len(segments)):
             separator = tf.fill([segments[index].nrows(), 1], end)
             segments[index] = tf.concat([separator, segments[index]], axis=1)

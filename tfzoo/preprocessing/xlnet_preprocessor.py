@@ -16,7 +16,7 @@ import tensorflow as tf
 import tensorflow_text as text
 from absl import logging
 
-from tfzoo.preprocessing.packing import check_seq_length
+from tfzoo.preprocessing.packing import check_same_batch, check_seq_length, token_lists
 
 SPIECE_MODEL = "spiece.model"
 _SPECIAL_TOKENS = {"unk": "<unk>", "bos": "<s>", "eos": "</s>", "cls": "<cls>", "sep": "<sep>",
@@ -146,15 +146,6 @@ def _string_batch(strings):
         raise ValueError(
             f"Expected a batch of strings of shape [batch]. Received: shape={strings.shape}")
     return strings
-
-
-def _token_lists(segment):
-    """A ragged int32 [B, (tokens)] from [B, (tokens)], [B, (words), (tokens)] or dense [B, T]."""
-    if not isinstance(segment, tf.RaggedTensor):
-        segment = tf.RaggedTensor.from_tensor(segment)
-    if segment.ragged_rank == 2:
-        segment = segment.merge_dims(-2, -1)
-    return tf.cast(segment, tf.int32)
 
 
 class _Tokenize(tf.Module):
@@ -369,10 +360,11 @@ class XLNetPreprocessor(tf.Module):
                              f"packs single texts and pairs). Received: {received}")
         if seq_length is None:
             seq_length = self.seq_length
-        check_seq_length(seq_length, minimum=len(segments) + 2)
+        seq_length = check_seq_length(seq_length, minimum=len(segments) + 2)
         special = self.get_special_tokens_dict()
+        segments = check_same_batch([token_lists(segment) for segment in segments])
         trimmed = text.RoundRobinTrimmer(max_seq_length=seq_length - len(segments) - 1).trim(
-            [_token_lists(segment) for segment in segments])
+            segments)
         pieces, types = [], []
         for index, tokens in enumerate(trimmed):
             separator = tf.fill([tokens.nrows(), 1], special["end_of_segment_id"])
