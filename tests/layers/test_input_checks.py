@@ -47,3 +47,27 @@ def test_encoder_block_takes_x_and_checks_the_padding_mask():
     assert block(x=X, padding_mask=np.ones((2, 4), "bool")).shape == (2, 4, 8)
     with pytest.raises(ValueError, match=r"padding_mask.*\(4\)"):
         block(X, padding_mask=np.ones((2, 7), "bool"))
+    with pytest.raises(ValueError, match=r"`padding_mask` must have one row per sequence.*\(2\)"):
+        block(X, padding_mask=np.ones((3, 4), "bool"))
+
+
+def test_masks_as_python_lists():
+    layer = MultiHeadAttention(num_heads=2, key_dim=4)
+    listed = [[True, True, True, False], [True, True, False, False]]
+    expected = layer(X, X, attention_mask=np.array(listed))
+    np.testing.assert_allclose(layer(X, X, attention_mask=listed), expected, atol=1e-6)
+    block = TransformerEncoderBlock(num_heads=2, intermediate_dim=16)
+    np.testing.assert_allclose(block(X, padding_mask=listed),
+                               block(X, padding_mask=np.array(listed)), atol=1e-6)
+
+
+def test_decoder_block_names_its_padding_masks():
+    from tfzoo.layers import TransformerDecoderBlock
+
+    block = TransformerDecoderBlock(num_heads=2, intermediate_dim=16)
+    encoded = np.zeros((2, 5, 8), "float32")
+    assert block(X, encoded).shape == (2, 4, 8)
+    with pytest.raises(ValueError, match=r"`decoder_padding_mask` must have one row"):
+        block(X, encoded, decoder_padding_mask=np.ones((1, 4), "bool"))
+    with pytest.raises(ValueError, match=r"`encoder_padding_mask` must have one row"):
+        block(X, encoded, encoder_padding_mask=np.ones((3, 5), "bool"))

@@ -7,7 +7,7 @@ from keras import ops
 
 from tfzoo.layers.dropout import Dropout
 from tfzoo.layers.row_products import project
-from tfzoo.layers.utils import check_positive_int, check_rate, write_positions
+from tfzoo.layers.utils import as_mask_tensor, check_positive_int, check_rate, write_positions
 
 # Masked logits get this before the softmax (computed in float32): the same
 # value Keras' own Softmax uses, so fully masked rows come out uniform as there.
@@ -41,9 +41,11 @@ class MultiHeadAttention(keras.layers.Layer):
     for self-attention (`value` is `query`), cross-attention (`value` is the
     encoder output) and causal self-attention (`use_causal_mask=True`).
 
-    Weights have the layout of `keras.layers.MultiHeadAttention`: sublayers
-    `query`, `key`, `value` with kernels [D, H, K] and biases [H, K], and
-    `attention_output` with kernel [H, V, D_out] and bias [D_out].
+    Weights: sublayers `query`, `key`, `value` with kernels [D, H*K] and
+    biases [H*K] (heads merged, as Google's and Hugging Face's checkpoints
+    store them; `keras.layers.MultiHeadAttention` keeps [D, H, K] and [H, K]:
+    reshape to move weights across), and `attention_output` with kernel
+    [H, V, D_out] and bias [D_out], as Keras'.
 
     Attention runs through the fused `keras.ops.dot_product_attention` (cuDNN
     flash attention on GPUs with the JAX backend) whenever nothing needs the
@@ -275,6 +277,7 @@ class MultiHeadAttention(keras.layers.Layer):
         query [B, T, ...] and keys [B, S, ...]."""
         if attention_mask is None:
             return None
+        attention_mask = as_mask_tensor(attention_mask)
         shape = tuple(attention_mask.shape)
         rank = len(shape)
         if rank not in (2, 3):

@@ -111,7 +111,7 @@ class TransformerDecoderBlock(TransformerBlockBase):
         self_mask = merge_padding_and_attention_mask(
             decoder_padding_mask, decoder_attention_mask,
             decoder_sequence.shape[1] if self_attention_cache is None else None,
-            "decoder_padding_mask",
+            "decoder_padding_mask", batch_size=decoder_sequence.shape[0],
         )
 
         def self_attend(x):
@@ -147,7 +147,7 @@ class TransformerDecoderBlock(TransformerBlockBase):
             cross_mask = merge_padding_and_attention_mask(
                 encoder_padding_mask, encoder_attention_mask,
                 None if encoder_sequence is None else encoder_sequence.shape[1],
-                "encoder_padding_mask",
+                "encoder_padding_mask", batch_size=decoder_sequence.shape[0],
             )
 
             def cross_attend(x):

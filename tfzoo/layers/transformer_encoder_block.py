@@ -60,7 +60,8 @@ class TransformerEncoderBlock(TransformerBlockBase):
         self.built = True
 
     def call(self, x, padding_mask=None, attention_mask=None, training=None):
-        mask = merge_padding_and_attention_mask(padding_mask, attention_mask, x.shape[1])
+        mask = merge_padding_and_attention_mask(padding_mask, attention_mask, x.shape[1],
+                                                batch_size=x.shape[0])
 
         def attend(y):
             return self.self_attention(y, y, attention_mask=mask, training=training), None

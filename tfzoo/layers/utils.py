@@ -59,8 +59,13 @@ def serialize_activation(identifier):
     return keras.activations.serialize(identifier)
 
 
+def as_mask_tensor(mask):
+    """A mask given as a list or array, as a tensor (None stays None)."""
+    return mask if mask is None or hasattr(mask, "shape") else ops.convert_to_tensor(mask)
+
+
 def merge_padding_and_attention_mask(padding_mask=None, attention_mask=None, key_length=None,
-                                     name="padding_mask"):
+                                     name="padding_mask", batch_size=None):
     """Combines a key padding mask and an attention mask into one boolean mask.
 
     Args:
@@ -69,22 +74,29 @@ def merge_padding_and_attention_mask(padding_mask=None, attention_mask=None, key
         key_length: S when known: a padding mask of another length is an
             error naming `name`.
         name: the padding mask's argument name, for that error.
+        batch_size: B when known: a padding mask for another batch size is
+            an error naming `name`.
 
     Returns:
         A boolean mask of shape [B, 1, S] or [B, T, S], or None when both are
         None. Raises ValueError naming the shape when a rank is wrong.
     """
     mask = None
+    padding_mask, attention_mask = as_mask_tensor(padding_mask), as_mask_tensor(attention_mask)
     if padding_mask is not None:
         if len(padding_mask.shape) != 2:
             raise ValueError(
                 f"`{name}` must have shape [batch, sequence] (rank 2). "
                 f"Received: {name}.shape={tuple(padding_mask.shape)}"
             )
-        length = padding_mask.shape[1]
+        rows, length = padding_mask.shape
         if None not in (length, key_length) and length != key_length:
             raise ValueError(f"`{name}` must have one entry per position of the sequence "
                              f"({key_length}). Received: {name}.shape="
+                             f"{tuple(padding_mask.shape)}")
+        if None not in (rows, batch_size) and rows != batch_size:
+            raise ValueError(f"`{name}` must have one row per sequence of the batch "
+                             f"({batch_size}). Received: {name}.shape="
                              f"{tuple(padding_mask.shape)}")
         mask = ops.expand_dims(ops.cast(padding_mask, "bool"), axis=1)  # (B, 1, S)
     if attention_mask is not None:
