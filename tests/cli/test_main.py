@@ -156,3 +156,10 @@ def test_sampling_flags_with_greedy_or_beams_are_an_error(tmp_path):
     result = tfzoo("generate", "--model_path", str(tmp_path), "--prompt", "Hi",
                    "--num_beams", "3", "--k", "4")
     assert result.returncode == 2 and "--num_beams=3 does not sample" in result.stderr
+
+
+def test_an_unreachable_server_is_one_line():
+    result = tfzoo("predict", "--server", "localhost:1", "--model", "numbers_tiny",
+                   "--input_names", "source", "--input", "4 7 2")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "tfzoo predict: error: ServingError" in result.stderr

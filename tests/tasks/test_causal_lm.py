@@ -33,6 +33,20 @@ def test_perplexity_falls_and_the_model_generates(tmp_path):
     assert result.stdout.count("=== generated sequence") == 2
     assert result.stdout.count("The weather in") >= 2
 
+    # The command line loads final/ (not compiled) and evaluates it like train.
+    from tfzoo.checkpoints.pretrained import load_pretrained_model
+
+    loaded = load_pretrained_model(str(tmp_path / "final"))
+    assert task.evaluate(loaded)["perplexity"] == pytest.approx(perplexity[-1], rel=1e-3)
+    # A config of another task with this model directory names both.
+    translation = os.path.join(os.path.dirname(CONFIG), "..", "transformer", "numbers_tiny.yaml")
+    result = subprocess.run(
+        [sys.executable, "-m", "tfzoo.cli.main", "predict", "--config", translation,
+         "--model_dir", str(tmp_path), "--input", "4 7 2"],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "holds a GPTCausalLM, but a translation config trains a Transformer" in result.stderr
+
 
 def test_blocks_are_shifted_windows(tmp_path):
     experiment = load_experiment(CONFIG, ["task.data.seq_length=16"])

@@ -59,8 +59,11 @@ COMMAND_FLAGS = {
 }
 # What a wrong flag, config value or file raises: reported in one line. Other
 # exceptions (bugs) keep their traceback.
+from tfzoo.export.client import ServingError  # noqa: E402  (standard library only)
+
+# Errors that a user's flags, config, files or server cause: one line, exit 2.
 USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
-               FileExistsError)
+               FileExistsError, ServingError)
 _HELP = ("--help", "-help", "-h", "--helpshort", "-?")
 
 

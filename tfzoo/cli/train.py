@@ -40,8 +40,18 @@ def _task_and_model(experiment):
     task = task_class(experiment.task.type)(experiment.task)
     final_dir = os.path.join(require_model_dir(), "final")
     model = load_pretrained_model(final_dir)
+    task.check_model_class(model, final_dir)
     task.check_model(model)
     return task, model
+
+
+def _serving_signature(task, model, command):
+    signature = task.serving_signature(model)
+    if signature is None:
+        raise ValueError(f"tfzoo {command} serves raw inputs, and a {task.config.type} model "
+                         "has no serving signature (it is a pretraining model: fine-tune it, "
+                         "or use it through from_pretrained).")
+    return signature
 
 
 def export_and_verify(task, model, export_base, export_name, examples=None):
@@ -103,6 +113,9 @@ def evaluate_main(argv):
     experiment = experiment_from_flags()
     task, model = _task_and_model(experiment)
     metrics = task.evaluate(model)
+    if not metrics:
+        raise ValueError(f"Nothing to evaluate: this {experiment.task.type} config has no "
+                         "held-out data (set the task's validation / dev data).")
     print(json.dumps(metrics, indent=2))
     return 0
 
@@ -124,7 +137,7 @@ def predict_main(argv):
         return serving_client.predict_with_server()
     experiment = experiment_from_flags()
     task, model = _task_and_model(experiment)
-    signature = task.serving_signature(model)
+    signature = _serving_signature(task, model, "predict")
     names = list(signature.inputs)
     if len(FLAGS.input) != len(names):
         raise ValueError(f"predict needs one --input per text column ({names}); received "
@@ -132,5 +145,7 @@ def predict_main(argv):
     outputs = signature.fn({n: tf.constant([text]) for n, text in zip(names, FLAGS.input)})
     printable = {k: (v.numpy()[0].decode() if v.dtype == tf.string else v.numpy()[0].tolist())
                  for k, v in outputs.items()}
-    print(json.dumps(printable, indent=2))
+    # One line per output (a list of ids too), not one per number.
+    print("{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in printable.items())
+          + "\n}")
     return 0

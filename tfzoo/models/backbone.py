@@ -30,6 +30,14 @@ class Backbone(PretrainedMixin, keras.Model):
         # records that one, and a saved mixed_bfloat16 model reloads as one.
         self._layers_dtype = None if dtype is None else keras.dtype_policies.get(dtype)
 
+    @property
+    def layers_compute_dtype(self):
+        """The compute dtype the layers were built with (`dtype=...`), which
+        the functional model's own `compute_dtype` (the global policy's) need
+        not be: what tensors a backbone makes for its layers (a key/value
+        cache) should use."""
+        return (getattr(self, "_layers_dtype", None) or self.dtype_policy).compute_dtype
+
     def get_config(self):
         policy = getattr(self, "_layers_dtype", None) or self.dtype_policy
         config = {

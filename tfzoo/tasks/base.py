@@ -9,9 +9,21 @@ class TrainingTask:
     """
 
     config_class = None
+    # Names of the model classes `build_model` makes: a trained model of
+    # another class (a run of another task) is an error naming both.
+    model_classes = ()
 
     def __init__(self, config):
         self.config = config
+
+    def check_model_class(self, model, where):
+        """Raises ValueError when `model` (loaded from `where`) is not one of
+        the classes this task trains."""
+        name = type(model).__name__
+        if self.model_classes and name not in self.model_classes:
+            raise ValueError(f"{where} holds a {name}, but a {self.config.type} config trains "
+                             f"a {' or '.join(self.model_classes)}: pass the --config that "
+                             "trained this --model_dir.")
 
     def build_preprocessor(self):
         """The in-graph preprocessor for raw text (None when not text)."""

@@ -33,6 +33,7 @@ class BertPretrainingTask(TrainingTask):
     """Masked LM (+ next-sentence prediction when `data.next_sentence_prediction`)."""
 
     config_class = BertPretrainingConfig
+    model_classes = ("BertPretrainer",)
 
     def build_preprocessor(self):
         vocabulary = self.config.vocabulary or self.config.model.init_checkpoint

@@ -81,6 +81,7 @@ class CausalLMConfig:
 
 class CausalLMTask(TrainingTask):
     config_class = CausalLMConfig
+    model_classes = ("GPTCausalLM",)
 
     def build_preprocessor(self):
         path = self.config.tokenizer or self.config.model.init_checkpoint
@@ -155,6 +156,8 @@ class CausalLMTask(TrainingTask):
         if validation is None:
             return {}
         dataset = tf.data.Dataset.from_tensor_slices(self._examples(validation)).batch(batch_size)
+        if not getattr(model, "compiled", False):  # a model loaded from disk
+            model.compile()
         results = model.evaluate(dataset, verbose=0, return_dict=True)
         return {"perplexity": float(results["perplexity"]), "loss": float(results["loss"]),
                 "blocks": int(len(validation))}

@@ -114,6 +114,7 @@ class SentenceClassificationConfig:
 
 class SentenceClassificationTask(TrainingTask):
     config_class = SentenceClassificationConfig
+    model_classes = ("BertClassifier", "XLNetClassifier")
 
     def build_preprocessor(self):
         return task_preprocessor(self.config)

@@ -501,6 +501,7 @@ class SpanExtractionTask(TrainingTask):
     question-context windows."""
 
     config_class = SpanExtractionConfig
+    model_classes = ("BertSpanLabeler", "XLNetSpanLabeler")
 
     def __init__(self, config):
         super().__init__(config)

@@ -233,6 +233,7 @@ class TokenTaggingTask(TrainingTask):
     """CoNLL-2003-style tagging: a `BertTokenClassifier` on first word pieces."""
 
     config_class = TokenTaggingConfig
+    model_classes = ("BertTokenClassifier",)
 
     def __init__(self, config):
         super().__init__(config)

@@ -98,6 +98,7 @@ def read_parallel(tsv=None, source=None, target=None):
 
 class TranslationTask(TrainingTask):
     config_class = TranslationConfig
+    model_classes = ("Transformer",)
 
     def build_preprocessor(self):
         return BertPreprocessor(self.config.vocabulary, lower_case=self.config.lower_case,

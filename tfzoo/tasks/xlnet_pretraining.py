@@ -34,6 +34,7 @@ class XLNetPretrainingTask(TrainingTask):
     """Permutation LM: `XLNetLMHead` on orders drawn anew every epoch."""
 
     config_class = XLNetPretrainingConfig
+    model_classes = ("XLNetLMHead",)
 
     def build_preprocessor(self):
         path = self.config.spiece_model or self.config.model.init_checkpoint

@@ -187,6 +187,28 @@ def test_bfloat16_weights_for_inference(checkpoints):
     assert [len(g) - len(p) for g, p in zip(generated, PROMPTS[:2])] == [5, 5]
 
 
+@pytest.mark.parametrize("dtype", ["bfloat16", "mixed_bfloat16"])
+def test_reduced_precision_tfzoo_checkpoints_decode(dtype, tmp_path):
+    """A tfzoo checkpoint loaded with a dtype (or trained in mixed precision):
+    the key/value cache takes the layers' compute dtype, not the functional
+    model's (the global policy's), for one-token prompts too."""
+    import keras
+
+    GPTCausalLM(GPTBackbone(vocabulary_size=100, num_layers=2, num_heads=4, hidden_dim=32,
+                            intermediate_dim=64, max_sequence_length=64)).save_pretrained(
+        str(tmp_path))
+    model = GPTCausalLM.from_pretrained(str(tmp_path), dtype=dtype)
+    assert keras.config.dtype_policy().name == "float32"
+    assert model.backbone.layers_compute_dtype == "bfloat16"
+    for jit_compile in (True, False):
+        generated = model.generate([[5], [6, 7, 8]], max_new_tokens=4, stop_token_ids=[],
+                                   jit_compile=jit_compile)
+        assert [len(g) for g in generated] == [5, 7]
+        sampled = model.generate([[5]], max_new_tokens=3, greedy=False, seed=1,
+                                 jit_compile=jit_compile)
+        assert len(sampled[0]) == 4
+
+
 @pytest.mark.parametrize("kind", ["gpt2", "openai-gpt"])
 def test_greedy_generation_is_token_identical_to_transformers(checkpoints, kind):
     path, model = checkpoints[kind]

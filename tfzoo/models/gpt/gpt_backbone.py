@@ -125,10 +125,9 @@ class GPTBackbone(Backbone):
         it in place, where the stacked [B, layers, 2, length, H, K] tensor is
         sliced and rebuilt (whole-cache copies) at every step."""
         shape = (batch_size, length, self.num_heads, self.hidden_dim // self.num_heads)
-        return tuple(
-            (ops.zeros(shape, self.compute_dtype), ops.zeros(shape, self.compute_dtype))
-            for _ in range(self.num_layers)
-        )
+        dtype = self.layers_compute_dtype
+        return tuple((ops.zeros(shape, dtype), ops.zeros(shape, dtype))
+                     for _ in range(self.num_layers))
 
     def call_with_cache(self, token_ids, cache, cache_update_index):
         """Hidden states of `token_ids` [B, t] at positions `cache_update_index`...,

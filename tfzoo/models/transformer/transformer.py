@@ -151,7 +151,8 @@ class Transformer(Backbone):
 
         def empty(length):
             shape = (batch, length, self.num_heads, head_dim)
-            return (ops.zeros(shape, self.compute_dtype), ops.zeros(shape, self.compute_dtype))
+            dtype = self.layers_compute_dtype
+            return (ops.zeros(shape, dtype), ops.zeros(shape, dtype))
 
         cross = []
         for block in self.decoder_blocks:
