@@ -168,3 +168,22 @@ def test_all_reduce_names_of_the_strategy_load(strategy, all_reduce):
     runtime = experiment_from_dict(
         {**classifier(), "runtime": {"strategy": strategy, "all_reduce": all_reduce}}).runtime
     assert runtime.all_reduce == all_reduce
+
+
+def test_repository_paths_in_a_config_resolve_from_any_directory(tmp_path, monkeypatch):
+    """configs name repository-relative files (configs/models/*.yaml): they
+    are found from the config's location when the working directory lacks them;
+    command-line overrides stay relative to the working directory."""
+    from tfzoo.models.registry import build_backbone
+
+    config = os.path.abspath(os.path.join(ROOT, "configs", "gpt", "causal_lm_tiny.yaml"))
+    monkeypatch.chdir(tmp_path)
+    experiment = load_experiment(config)
+    model_config = experiment.task.model.config
+    assert os.path.isabs(model_config) and os.path.isfile(model_config)
+    assert build_backbone(model_config).num_layers >= 1
+    (tmp_path / "configs" / "models").mkdir(parents=True)
+    (tmp_path / "configs" / "models" / "gpt2_tiny.yaml").write_text("mine: true\n")
+    assert load_experiment(config).task.model.config == "configs/models/gpt2_tiny.yaml"
+    moved = load_experiment(config, ["task.model.config=elsewhere/model.yaml"])
+    assert moved.task.model.config == "elsewhere/model.yaml"

@@ -12,6 +12,7 @@ Unknown keys and bad values raise ValueError naming the dotted key.
 """
 
 import dataclasses
+import os
 from typing import Any, Dict, List, Optional
 
 from tfzoo.config import apply_overrides, from_dict, load_yaml
@@ -201,5 +202,35 @@ def experiment_from_dict(data):
 
 
 def load_experiment(path, overrides=None):
-    """Reads an experiment YAML file and applies `section.key=value` overrides."""
-    return experiment_from_dict(apply_overrides(load_yaml(path), overrides or []))
+    """Reads an experiment YAML file and applies `section.key=value` overrides.
+
+    Relative paths in the file (`configs/models/gpt2_tiny.yaml`, data files)
+    are read from the working directory when they exist there, else from the
+    nearest directory above the config file that has them (the repository's
+    configs name repository-relative paths), so a config runs from anywhere.
+    Paths in `overrides` are the user's own: the working directory's.
+    """
+    return experiment_from_dict(apply_overrides(anchor_paths(load_yaml(path), path),
+                                                overrides or []))
+
+
+def anchor_paths(data, config_path):
+    """`data` with each relative path string that does not exist from the
+    working directory replaced by the one found from the config file's
+    directory or a directory above it (unchanged when none has it)."""
+    if isinstance(data, dict):
+        return {k: anchor_paths(v, config_path) for k, v in data.items()}
+    if isinstance(data, list):
+        return [anchor_paths(v, config_path) for v in data]
+    if (not isinstance(data, str) or "/" not in data or os.path.isabs(data)
+            or ":" in data or os.path.exists(data)):
+        return data
+    directory = os.path.dirname(os.path.abspath(config_path))
+    while True:
+        candidate = os.path.join(directory, data)
+        if os.path.exists(candidate):
+            return candidate
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return data
+        directory = parent

@@ -189,6 +189,7 @@ def _fit(model, optimizer, strategy, task, experiment, epoch_dataset, validation
         callbacks=build_callbacks(trainer, model_dir, validation=validation_data is not None)
         + list(callbacks),
         verbose=trainer.verbose,
+        shuffle=False,  # the tf.data pipelines shuffle (seeded); fit would warn it ignores it
     )
     return history.history
 
