@@ -156,6 +156,9 @@ def test_sampling_flags_with_greedy_or_beams_are_an_error(tmp_path):
     result = tfzoo("generate", "--model_path", str(tmp_path), "--prompt", "Hi",
                    "--num_beams", "3", "--k", "4")
     assert result.returncode == 2 and "--num_beams=3 does not sample" in result.stderr
+    result = tfzoo("generate", "--model_path", str(tmp_path), "--prompt", "Hi", "--p", "1.5")
+    assert result.returncode == 2 and "--p must be a number in (0, 1] (1: off). Received: --p=1.5" \
+        in result.stderr
 
 
 def test_an_unreachable_server_is_one_line():

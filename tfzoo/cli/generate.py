@@ -38,6 +38,15 @@ def main(argv):
         raise ValueError("--prompt is required (repeat it for several prompts).")
     from tfzoo.models.gpt import GPTCausalLM
 
+    for name, valid, wanted in (
+            ("length", FLAGS.length > 0, "an integer > 0"),
+            ("temperature", FLAGS.temperature > 0, "a number > 0"),
+            ("k", FLAGS.k >= 0, "an integer >= 0 (0: off)"),
+            ("p", 0 < FLAGS.p <= 1, "a number in (0, 1] (1: off)"),
+            ("num_beams", FLAGS.num_beams > 0, "an integer > 0"),
+            ("num_return_sequences", FLAGS.num_return_sequences > 0, "an integer > 0")):
+        if not valid:
+            raise ValueError(f"--{name} must be {wanted}. Received: --{name}={FLAGS[name].value}")
     overrides = {"dtype": FLAGS.dtype} if FLAGS.dtype else {}
     deterministic = FLAGS.greedy or FLAGS.num_beams > 1
     sampling = {"temperature": FLAGS.temperature, "top_k": FLAGS.k, "top_p": FLAGS.p}

@@ -10,6 +10,7 @@ predict:  raw text through the model in --model_dir (--input, repeated per colum
 
 import json
 import os
+import sys
 
 from absl import flags
 
@@ -87,6 +88,9 @@ def train_main(argv):
 
     experiment = experiment_from_flags()
     model_dir = require_model_dir()
+    if os.path.isdir(os.path.join(model_dir, "final")):
+        print(f"tfzoo train: {model_dir} holds a finished run (final/); this run trains from "
+              "the start and replaces it (only an interrupted run resumes).", file=sys.stderr)
     model, summary, task = train(experiment, model_dir)
     metrics = task.evaluate(model)
     summary["validation"] = metrics

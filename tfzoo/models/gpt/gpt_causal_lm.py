@@ -34,7 +34,10 @@ class GPTCausalLM(Task):
     Args:
         backbone: a `GPTBackbone`.
         tokenizer: optional `GPT2Tokenizer`, for `generate` on strings.
-            `from_pretrained` attaches the one saved with the checkpoint.
+            `save_pretrained` writes it beside the weights and
+            `from_pretrained` attaches it again; Keras' own `.keras` files
+            (`model.save`, `keras.saving.load_model`) hold the model only:
+            set `model.tokenizer` after loading one.
         **kwargs: standard `keras.Model` arguments.
 
     Inputs: `{"input_word_ids", "input_mask"}` int32 [B, T].
