@@ -199,3 +199,14 @@ def test_unused_head_weights_are_a_warning(bert_copy, caplog):
     with caplog.at_level("WARNING"):
         BertBackbone.from_pretrained(str(bert_copy))
     assert "were not used: classifier.weight" in caplog.text
+
+
+def test_a_tfzoo_config_missing_an_argument_names_the_directory(tmp_path):
+    backbone = BertBackbone(vocabulary_size=60, num_layers=1, num_heads=4, hidden_dim=16,
+                            intermediate_dim=32, max_sequence_length=40)
+    backbone.save_pretrained(str(tmp_path))
+    saved = json.loads((tmp_path / "tfzoo_config.json").read_text())
+    del saved["config"]["num_layers"]
+    (tmp_path / "tfzoo_config.json").write_text(json.dumps(saved))
+    with pytest.raises(ValueError, match=rf"{tmp_path} does not fit BertBackbone.*num_layers"):
+        BertBackbone.from_pretrained(str(tmp_path))

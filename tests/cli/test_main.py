@@ -166,3 +166,10 @@ def test_an_unreachable_server_is_one_line():
                    "--input_names", "source", "--input", "4 7 2")
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
     assert "tfzoo predict: error: ServingError" in result.stderr
+
+
+def test_an_unknown_flag_is_one_line():
+    result = tfzoo("train", "--epochs=1")
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "tfzoo train: error: Unknown command line flag 'epochs'" in result.stderr
+    assert "FATAL" not in result.stderr

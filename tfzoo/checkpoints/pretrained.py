@@ -184,7 +184,11 @@ class PretrainedMixin:
                 raise ValueError(
                     f"{path} holds a {config['class_name']}, not a {cls.__name__}."
                 )
-            model = cls.from_config(cls._config_with_overrides(config["config"], overrides))
+            try:
+                model = cls.from_config(cls._config_with_overrides(config["config"], overrides))
+            except TypeError as error:  # a key missing from, or foreign to, the saved config
+                raise ValueError(f"The tfzoo config in {path} does not fit "
+                                 f"{cls.__name__}: {error}") from error
             if load_weights:
                 mapping.load_weights(model.weights, reader, mapping.native_rules(),
                                      check_layer_count=True)

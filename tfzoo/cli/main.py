@@ -57,11 +57,10 @@ COMMAND_FLAGS = {
     "generate": (generate,),
     "build-vocab": (build_vocab,),
 }
-# What a wrong flag, config value or file raises: reported in one line. Other
-# exceptions (bugs) keep their traceback.
 from tfzoo.export.client import ServingError  # noqa: E402  (standard library only)
 
-# Errors that a user's flags, config, files or server cause: one line, exit 2.
+# What a wrong flag, config value, file or server raises: reported in one line,
+# exit status 2. Other exceptions (bugs) keep their traceback.
 USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
                FileExistsError, ServingError)
 _HELP = ("--help", "-help", "-h", "--helpshort", "-?")
@@ -101,7 +100,19 @@ def run(argv=None):
         command = argv[1] if len(argv) > 1 else None
         print(command_help(command) if command in COMMANDS else __doc__)
         return 0
-    app.run(main, argv=argv)
+    app.run(main, argv=argv, flags_parser=_parse_flags)
+
+
+def _parse_flags(argv):
+    """absl's flag parsing, with an unknown or malformed flag reported as the
+    other user errors are (absl's own parser prints "FATAL ..." and exits 1)."""
+    try:
+        return absl_flags.FLAGS(argv)
+    except absl_flags.Error as error:
+        command = argv[1] if len(argv) > 1 and argv[1] in COMMANDS else None
+        name = f"tfzoo {command}" if command else "tfzoo"
+        print(f"{name}: error: {error}\n(`{name} --help` lists the flags.)", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
