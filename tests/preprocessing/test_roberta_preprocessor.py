@@ -17,6 +17,7 @@ import tensorflow as tf
 from transformers import RobertaTokenizerFast
 
 from tests.preprocessing import bpe_fixtures
+from tests.preprocessing.pairs import check_unequal_pair_batches_fail
 from tfzoo.export.verify import run_with_tf1_loader
 from tfzoo.preprocessing.gpt2_tokenizer import GPT2Tokenizer
 from tfzoo.preprocessing.roberta_preprocessor import RobertaPreprocessor
@@ -262,17 +263,6 @@ def test_bad_arguments(preprocessor, roberta_dir):
         preprocessor.bert_pack_inputs([])
 
 
-def test_pairs_of_unequal_batch_sizes_are_an_error(preprocessor):
-    """Rows are never dropped or filled from memory: known sizes fail while
-    tracing, unknown ones when the batch runs."""
-    import tensorflow as tf
 
-    with pytest.raises(ValueError, match=r"same batch size.*\[2, 1\] rows"):
-        preprocessor([tf.constant(["a b", "c"]), tf.constant(["d"])])
-    with pytest.raises(ValueError, match=r"same batch size.*\[1, 3\] rows"):
-        preprocessor([tf.constant(["a"]), tf.constant(["c", "d", "e"])])
-    spec = tf.TensorSpec([None], tf.string)
-    pack = tf.function(lambda a, b: preprocessor([a, b]), input_signature=[spec, spec])
-    assert pack(tf.constant(["a", "b"]), tf.constant(["c", "d"]))["input_word_ids"].shape[0] == 2
-    with pytest.raises(tf.errors.InvalidArgumentError, match="same batch size"):
-        pack(tf.constant(["a", "b"]), tf.constant(["c"]))
+def test_pairs_of_unequal_batch_sizes_are_an_error(preprocessor):
+    check_unequal_pair_batches_fail(preprocessor)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.preprocessing.pairs import check_unequal_pair_batches_fail
 from tfzoo.data.samples import sample_path
 from tfzoo.preprocessing.xlnet_preprocessor import XLNetPreprocessor
 
@@ -241,17 +242,6 @@ def test_bad_arguments(spiece_dir, tmp_path):
         XLNetPreprocessor(plain.getvalue())
 
 
-def test_pairs_of_unequal_batch_sizes_are_an_error(preprocessor):
-    """Rows are never dropped or filled from memory: known sizes fail while
-    tracing, unknown ones when the batch runs."""
-    import tensorflow as tf
 
-    with pytest.raises(ValueError, match=r"same batch size.*\[2, 1\] rows"):
-        preprocessor([tf.constant(["a b", "c"]), tf.constant(["d"])])
-    with pytest.raises(ValueError, match=r"same batch size.*\[1, 3\] rows"):
-        preprocessor([tf.constant(["a"]), tf.constant(["c", "d", "e"])])
-    spec = tf.TensorSpec([None], tf.string)
-    pack = tf.function(lambda a, b: preprocessor([a, b]), input_signature=[spec, spec])
-    assert pack(tf.constant(["a", "b"]), tf.constant(["c", "d"]))["input_word_ids"].shape[0] == 2
-    with pytest.raises(tf.errors.InvalidArgumentError, match="same batch size"):
-        pack(tf.constant(["a", "b"]), tf.constant(["c"]))
+def test_pairs_of_unequal_batch_sizes_are_an_error(preprocessor):
+    check_unequal_pair_batches_fail(preprocessor)

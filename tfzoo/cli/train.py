@@ -65,7 +65,7 @@ def export_and_verify(task, model, export_base, export_name, examples=None):
     from tfzoo.export import export_saved_model, versioned_export_dir
     from tfzoo.export.verify import run_with_tf1_loader
 
-    signature = task.serving_signature(model)
+    signature = _serving_signature(task, model, "export")
     export_dir = export_saved_model(model, versioned_export_dir(export_base, export_name),
                                     signature)
     if examples is None:
