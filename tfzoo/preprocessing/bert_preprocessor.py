@@ -15,7 +15,7 @@ import tensorflow_text as text
 from absl import logging
 
 from tfzoo.checkpoints.readers import read_json_object
-from tfzoo.preprocessing.packing import check_seq_length, pack_segments
+from tfzoo.preprocessing.packing import check_seq_length, pack_segments, text_segments
 
 # The special tokens every BERT vocabulary has ([PAD] may instead be line 0).
 _CLS, _SEP, _PAD, _UNK, _MASK = "[CLS]", "[SEP]", "[PAD]", "[UNK]", "[MASK]"
@@ -256,7 +256,9 @@ class BertPreprocessor(tf.Module):
     Call arguments:
         inputs: string tensor [B] for single segments, or a list/tuple of
             string tensors [B], one per segment (pairs, triples). A Python
-            str or list of str is one segment (a batch of 1 or of len(list)).
+            str or list of str is one segment (a batch of 1 or of len(list));
+            a tuple is always one entry per segment, as in keras-hub:
+            ("Who?", "Me.") is one pair.
 
     Returns:
         dict of int32 tensors [B, seq_length]: `input_word_ids`, `input_mask`
@@ -339,6 +341,8 @@ class BertPreprocessor(tf.Module):
 
         Returns:
             string tensor [B]. Lower-casing and accent stripping are not undone.
+            Ids outside the vocabulary are skipped, as transformers' `decode`
+            skips them.
         """
         if not isinstance(token_ids, (tf.Tensor, tf.RaggedTensor)):
             token_ids = tf.ragged.constant(token_ids, dtype=tf.int32) if isinstance(
@@ -349,7 +353,9 @@ class BertPreprocessor(tf.Module):
         ids = tf.cast(token_ids, tf.int32)
         if isinstance(ids, tf.Tensor):
             ids = tf.RaggedTensor.from_tensor(ids)
-        keep = tf.reduce_all(tf.stack([tf.not_equal(ids, d) for d in drop]), axis=0)
+        keep = tf.reduce_all(tf.stack(
+            [tf.not_equal(ids, d) for d in drop]
+            + [ids >= 0, ids < len(self.vocabulary)]), axis=0)
         tokens = tf.gather(tf.constant(self.vocabulary), tf.ragged.boolean_mask(ids, keep))
         text = tf.strings.reduce_join(tokens, axis=-1, separator=" ")
         return tf.strings.regex_replace(text, " ##", "")
@@ -387,13 +393,8 @@ class BertPreprocessor(tf.Module):
         )
 
     def __call__(self, inputs):
-        if isinstance(inputs, (list, tuple)) and not all(
-            isinstance(x, (str, bytes)) for x in inputs
-        ):
-            segments = list(inputs)
-        else:
-            segments = [inputs]
-        return self.bert_pack_inputs([self.tokenize(s) for s in segments])
+        return self.bert_pack_inputs(
+            [self.tokenize(s) for s in text_segments(inputs)])
 
     def get_config(self):
         """The constructor arguments (the vocabulary as a list of tokens)."""

@@ -27,6 +27,20 @@ def token_lists(segment):
     return tf.cast(segment, tf.int32)
 
 
+def text_segments(inputs):
+    """The segments a preprocessor call packs, as a list.
+
+    A tuple always holds one entry per segment, as in keras-hub: ("Who?",
+    "Me.") is one pair. A list of tensors or of lists also holds one entry
+    per segment. Anything else (a tensor, a str, a list of str) is a single
+    segment: ["Who?", "Me."] is a batch of two texts."""
+    if isinstance(inputs, tuple):
+        return list(inputs)
+    if isinstance(inputs, list) and not all(isinstance(x, (str, bytes)) for x in inputs):
+        return inputs
+    return [inputs]
+
+
 def check_same_batch(segments):
     """`segments` (ragged [B, (tokens)] each), checked to have the same number
     of rows (a pair's first and second texts come in equal numbers): a

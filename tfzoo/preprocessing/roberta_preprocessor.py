@@ -18,6 +18,7 @@ from tfzoo.preprocessing.packing import (
     check_same_batch,
     check_seq_length,
     pack_segments,
+    text_segments,
     token_lists,
 )
 
@@ -72,7 +73,9 @@ class RobertaPreprocessor(tf.Module):
     Call arguments:
         inputs: string tensor [B] for single segments, or a list/tuple of
             string tensors [B], one per segment (pairs, triples). A Python
-            str or list of str is one segment (a batch of 1 or of len(list)).
+            str or list of str is one segment (a batch of 1 or of len(list));
+            a tuple is always one entry per segment, as in keras-hub:
+            ("Who?", "Me.") is one pair.
 
     Returns:
         dict of int32 tensors [B, seq_length]: `input_word_ids`, `input_mask`
@@ -185,13 +188,8 @@ class RobertaPreprocessor(tf.Module):
         return packed
 
     def __call__(self, inputs):
-        if isinstance(inputs, (list, tuple)) and not all(
-            isinstance(x, (str, bytes)) for x in inputs
-        ):
-            segments = list(inputs)
-        else:
-            segments = [inputs]
-        return self.bert_pack_inputs([self.tokenize(s) for s in segments])
+        return self.bert_pack_inputs(
+            [self.tokenize(s) for s in text_segments(inputs)])
 
     @classmethod
     def from_pretrained(cls, path, seq_length=128):

@@ -16,7 +16,12 @@ import tensorflow as tf
 import tensorflow_text as text
 from absl import logging
 
-from tfzoo.preprocessing.packing import check_same_batch, check_seq_length, token_lists
+from tfzoo.preprocessing.packing import (
+    check_same_batch,
+    check_seq_length,
+    text_segments,
+    token_lists,
+)
 
 SPIECE_MODEL = "spiece.model"
 _SPECIAL_TOKENS = {"unk": "<unk>", "bos": "<s>", "eos": "</s>", "cls": "<cls>", "sep": "<sep>",
@@ -281,7 +286,8 @@ class XLNetPreprocessor(tf.Module):
     Call arguments:
         inputs: string tensor [B] for single segments, or a list/tuple of one
             or two string tensors [B] (pairs). A Python str or list of str
-            is one segment.
+            is one segment; a tuple is always one entry per segment, as in
+            keras-hub: ("Who?", "Me.") is one pair.
 
     Returns:
         dict of int32 tensors [B, seq_length]: `input_word_ids`, `input_mask`
@@ -383,13 +389,8 @@ class XLNetPreprocessor(tf.Module):
         }
 
     def __call__(self, inputs):
-        if isinstance(inputs, (list, tuple)) and not all(
-            isinstance(x, (str, bytes)) for x in inputs
-        ):
-            segments = list(inputs)
-        else:
-            segments = [inputs]
-        return self.bert_pack_inputs([self.tokenize(s) for s in segments])
+        return self.bert_pack_inputs(
+            [self.tokenize(s) for s in text_segments(inputs)])
 
     @classmethod
     def from_pretrained(cls, path, seq_length=128, **overrides):
