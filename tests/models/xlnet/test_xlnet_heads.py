@@ -107,8 +107,14 @@ def test_fine_tuning_heads_train_one_step(head):
     assert np.isfinite(history.history["loss"][0])
     unchanged = [w.path for b, w in zip(before, model.trainable_weights)
                  if np.allclose(b, to_numpy(w))]
-    # Only the query stream's vector w sits out: fine-tuning runs no query stream.
-    assert unchanged == ["query_embedding/embedding"]
+    assert unchanged == []
+    # The query stream's vector w sits out (fine-tuning runs no query stream)
+    # but stays a weight of the model, saved and restored with it.
+    assert "query_embedding/embedding" not in [w.path for w in model.trainable_weights]
+    assert "query_embedding/embedding" in [w.path for w in model.non_trainable_weights]
+    # Pretraining on the same backbone trains it again.
+    lm_head = XLNetLMHead(backbone)
+    assert "query_embedding/embedding" in [w.path for w in lm_head.trainable_weights]
 
 
 def test_classifier_reads_the_last_position():

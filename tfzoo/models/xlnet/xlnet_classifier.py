@@ -33,6 +33,9 @@ class XLNetClassifier(Task):
     def __init__(self, backbone, num_classes, dropout=0.1, **kwargs):
         check_positive_int("num_classes", num_classes)
         check_rate("dropout", dropout)
+        # Fine-tuning runs no query stream: its vector w sits out of training
+        # (otherwise the optimizer warns every step that it has no gradient).
+        backbone.query_embedding.trainable = False
         inputs = backbone.input
         last = backbone(inputs)["pooled_output"]  # (B, D), the <cls> position
 

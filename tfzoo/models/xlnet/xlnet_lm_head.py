@@ -98,6 +98,7 @@ class XLNetLMHead(Task):
         if not isinstance(tie_word_embeddings, bool):
             raise ValueError("`tie_word_embeddings` must be a bool. Received: "
                              f"tie_word_embeddings={tie_word_embeddings!r}")
+        backbone.query_embedding.trainable = True  # a fine-tuning head may have frozen it
         inputs = dict(backbone.input)
         inputs["perm_mask"] = keras.Input(shape=(None, None), dtype="float32", name="perm_mask")
         inputs["target_mapping"] = keras.Input(

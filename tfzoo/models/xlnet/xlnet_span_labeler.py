@@ -21,3 +21,8 @@ class XLNetSpanLabeler(BertSpanLabeler):
     Inputs: the backbone's dict. Outputs: `{"start_logits": [B, T],
     "end_logits": [B, T]}`.
     """
+
+    def __init__(self, backbone, **kwargs):
+        # Fine-tuning runs no query stream: its vector w sits out of training.
+        backbone.query_embedding.trainable = False
+        super().__init__(backbone, **kwargs)
