@@ -130,6 +130,20 @@ def test_command_help_lists_its_flags():
     predict = tfzoo("predict", "-h").stdout
     assert "--input:" in predict and "--server:" in predict and "--model_dir:" in predict
     assert "Commands:" in tfzoo("--help").stdout
+    demo = tfzoo("demo", "--help").stdout  # demo reads the experiment flags it needs too
+    for flag in ("--config:", "--params_override:", "--model_dir:", "--export_dir:"):
+        assert flag in demo, flag
+    assert "--init_checkpoint:" not in demo and "--prompt:" not in demo
+
+
+def test_another_commands_flag_is_an_error():
+    """absl's flags are global: without the check `train` ignored --prompt."""
+    result = tfzoo("train", "--config", "configs/gpt/causal_lm_tiny.yaml", "--model_dir", "unused",
+                   "--prompt", "hi", "--length=3")
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert ("`tfzoo train` does not take --length (a flag of generate), --prompt (a flag of "
+            "generate).") in result.stderr
+    assert not os.path.exists("unused")
 
 
 def test_a_bad_value_is_one_line_not_a_traceback(tmp_path):

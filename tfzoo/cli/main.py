@@ -45,18 +45,47 @@ COMMANDS = {
     "build-vocab": build_vocab.main,
 }
 
-# The modules whose flags each command reads, for `tfzoo <command> --help`
-# (absl's own --help lists only the flags of the program's main module).
+# The tfzoo flags each command reads. A flag of another command is an error:
+# absl's flags are global, so `tfzoo train --prompt hi` would otherwise pass
+# silently. absl's own flags (--verbosity, ...) go with every command.
+_EXPERIMENT = ("config", "model_dir", "params_override", "init_checkpoint", "strategy")
+_EXPORT = ("export_dir", "export_name")
+_SERVER = ("server", "model", "protocol", "signature_name", "model_version",
+           "instances_json", "input_names")
 COMMAND_FLAGS = {
-    "demo": (demo,),
-    "train": (flags, train),
-    "evaluate": (flags, train),
-    "export": (flags, train),
-    "predict": (flags, train, serving_client),
-    "pretrain": (flags,),
-    "generate": (generate,),
-    "build-vocab": (build_vocab,),
+    "demo": ("config", "model_dir", "params_override", "demo_model_dir", "export_dir"),
+    "train": _EXPERIMENT + _EXPORT,
+    "evaluate": _EXPERIMENT,
+    "export": _EXPERIMENT + _EXPORT,
+    "predict": _EXPERIMENT + ("input",) + _SERVER,
+    "pretrain": _EXPERIMENT,
+    "generate": ("model_path", "prompt", "length", "temperature", "k", "p",
+                 "num_return_sequences", "num_beams", "greedy", "seed", "xla", "dtype"),
+    "build-vocab": ("vocab_input", "vocab_output", "vocab_size", "lower_case"),
 }
+_CLI_MODULES = (build_vocab, demo, flags, generate, serving_client, train)
+
+
+def tfzoo_flags():
+    """Name -> absl Flag for every flag tfzoo's commands define."""
+    by_module = absl_flags.FLAGS.flags_by_module_dict()
+    return {flag.name: flag for module in _CLI_MODULES
+            for flag in by_module.get(module.__name__, ())}
+
+
+def check_command_flags(command):
+    """Raises ValueError naming any flag given on the command line that
+    `command` does not read (it belongs to another command)."""
+    foreign = sorted(name for name, flag in tfzoo_flags().items()
+                     if flag.present and name not in COMMAND_FLAGS[command])
+    if foreign:
+        owners = {name: [c for c, names in COMMAND_FLAGS.items() if name in names]
+                  for name in foreign}
+        given = ", ".join(f"--{name} (a flag of {' / '.join(owners[name])})"
+                          for name in foreign)
+        raise ValueError(f"`tfzoo {command}` does not take {given}.")
+
+
 from tfzoo.export.client import ServingError  # noqa: E402  (standard library only)
 
 # What a wrong flag, config value, file or server raises: reported in one line,
@@ -68,9 +97,15 @@ _HELP = ("--help", "-help", "-h", "--helpshort", "-?")
 
 def command_help(command):
     """The usage line and flags of one command."""
+    defined = tfzoo_flags()
     lines = [f"USAGE: tfzoo {command} [flags]", ""]
-    for module in COMMAND_FLAGS[command]:
-        lines.append(absl_flags.FLAGS.module_help(module))
+    for name in COMMAND_FLAGS[command]:
+        flag = defined[name]
+        repeatable = flag.help.replace(
+            ";\n    repeat this option to specify a list of values", " (repeatable)")
+        lines.append(f"  --{name}: {repeatable}")
+        if flag.default not in (None, [], ""):
+            lines.append(f"    (default: {flag.default})")
     return "\n".join(lines)
 
 
@@ -83,6 +118,7 @@ def main(argv):
         )
     command = argv[1]
     try:
+        check_command_flags(command)
         return COMMANDS[command](argv[2:])
     except USER_ERRORS as error:
         if os.environ.get("TFZOO_TRACEBACK", "") not in ("", "0"):
