@@ -14,7 +14,7 @@ from tfzoo.training.config import load_experiment
 from tfzoo.training.trainer import train
 
 CONFIG = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "xlnet",
-                      "pretrain_tiny.yaml")
+                      "pretrain_xlnet_tiny.yaml")
 
 
 def test_permutation_lm_loss_falls(tmp_path):

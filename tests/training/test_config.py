@@ -19,6 +19,13 @@ def test_shipped_experiments_load(path):
     assert experiment.trainer.epochs >= 1
 
 
+def test_default_export_names_are_unique():
+    """`tfzoo train` exports to saved_models/<config file name>: two shipped
+    experiments with one file name would overwrite each other's versions."""
+    names = [os.path.splitext(os.path.basename(p))[0] for p in EXPERIMENTS]
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []
+
+
 def test_pkg_paths_are_resolved():
     experiment = load_experiment(os.path.join(ROOT, "configs", "bert", "pretrain_tiny.yaml"))
     assert os.path.isfile(experiment.task.data.corpus)
