@@ -87,6 +87,10 @@ def test_translation_train_then_predict_raw_text(tmp_path):
     assert predicted.returncode == 0, predicted.stderr[-3000:]
     output = json.loads(predicted.stdout[predicted.stdout.index("{"):])
     assert isinstance(output["translation"], str)
+    assert "is empty" not in predicted.stderr
+    empty = tfzoo("predict", *common, "--input", " ")
+    assert empty.returncode == 0, empty.stderr[-3000:]
+    assert "tfzoo predict: note: the input for 'source' is empty." in empty.stderr
 
 
 def test_every_command_rejects_positional_arguments():

@@ -146,6 +146,10 @@ def predict_main(argv):
     if len(FLAGS.input) != len(names):
         raise ValueError(f"predict needs one --input per text column ({names}); received "
                          f"{len(FLAGS.input)}.")
+    for name, text in zip(names, FLAGS.input):
+        if not text.strip():
+            # Often an unset shell variable; the model answers it like any text.
+            print(f"tfzoo predict: note: the input for {name!r} is empty.", file=sys.stderr)
     outputs = signature.fn({n: tf.constant([text]) for n, text in zip(names, FLAGS.input)})
     printable = {k: (v.numpy()[0].decode() if v.dtype == tf.string else v.numpy()[0].tolist())
                  for k, v in outputs.items()}
