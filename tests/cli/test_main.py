@@ -191,3 +191,26 @@ def test_an_unknown_flag_is_one_line():
     assert result.returncode == 2, result.stderr[-2000:]
     assert "tfzoo train: error: Unknown command line flag 'epochs'" in result.stderr
     assert "FATAL" not in result.stderr
+
+
+def test_span_and_tag_models_export_their_token_signature(tmp_path):
+    """Answers per word or per window need Python around the model, so train
+    and export write the token signature, and predict says why it cannot
+    answer raw text (it called them pretraining models)."""
+    import pytest
+    import tensorflow as tf
+
+    from tfzoo.cli.train import _serving_signature, export_and_verify
+    from tfzoo.tasks import task_class
+    from tfzoo.training.config import load_experiment
+
+    experiment = load_experiment("configs/xlnet/squad_tiny.yaml")
+    task = task_class(experiment.task.type)(experiment.task)
+    model = task.build_model()
+    export_dir, _, _ = export_and_verify(task, model, str(tmp_path), "squad")
+    assert export_dir == str(tmp_path / "squad" / "1")
+    loaded = tf.saved_model.load(export_dir)
+    assert set(loaded.signatures) == {"serving_default", "serve_tokens"}
+    assert (tmp_path / "squad" / "1" / "assets.extra" / "tf_serving_warmup_requests").is_file()
+    with pytest.raises(ValueError, match="span_extraction model answers it in Python only"):
+        _serving_signature(task, model, "predict")

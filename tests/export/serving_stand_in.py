@@ -50,6 +50,14 @@ def _input_specs(function):
     return function.structured_input_signature[1]  # name -> TensorSpec
 
 
+def _check_proto_dtypes(specs, tensors):
+    """A TensorProto input must have its signature input's dtype exactly."""
+    for key, tensor in tensors.items():
+        if key in specs and tensor.dtype != specs[key].dtype.as_datatype_enum:
+            raise StandInError(f"Expects arg {key!r} to be {specs[key].dtype.name} but "
+                               f"{tf.dtypes.as_dtype(tensor.dtype).name} is provided")
+
+
 def _from_json(value, dtype, where):
     """JSON values -> numpy, checking the dtype as the server's JSON decoder does."""
     if isinstance(value, list):
@@ -109,9 +117,12 @@ class StandInModelServer:
                                            "tf_serving_warmup_requests")):
             return
         for request in read_warmup_requests(export_dir):
+            # The real server fails the version's load on a warmup error.
+            signature_name = request.model_spec.signature_name or "serving_default"
+            _, function = self._signature(name, version, signature_name)
+            _check_proto_dtypes(_input_specs(function), request.inputs)
             inputs = {key: tf.make_ndarray(tensor) for key, tensor in request.inputs.items()}
-            self.predict(name, version, request.model_spec.signature_name or "serving_default",
-                         inputs)
+            self.predict(name, version, signature_name, inputs)
             self.warmup_requests_run += 1
 
     # === The shared Predict ===
@@ -241,11 +252,7 @@ class StandInModelServer:
                 try:
                     _, function = server._signature(spec.name, version, signature_name)
                     specs = _input_specs(function)
-                    for key, tensor in request.inputs.items():
-                        if key in specs and tensor.dtype != specs[key].dtype.as_datatype_enum:
-                            raise StandInError(
-                                f"Expects arg {key!r} to be {specs[key].dtype.name} but "
-                                f"{tf.dtypes.as_dtype(tensor.dtype).name} is provided")
+                    _check_proto_dtypes(specs, request.inputs)
                     inputs = {key: tf.make_ndarray(tensor)
                               for key, tensor in request.inputs.items()}
                     outputs = server.predict(spec.name, version, signature_name, inputs)

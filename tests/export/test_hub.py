@@ -76,20 +76,26 @@ def test_preprocessor_call_and_tokenize(tiny):
 
 
 def test_bert_pack_inputs(tiny):
-    """One or two segments, [B, (words), (wordpieces)] or [B, (tokens)]; the
-    export's seq_length by default or by name, and no other."""
+    """One to three segments, [B, (words), (wordpieces)] or [B, (tokens)]; the
+    export's seq_length by default, or any length, as TF Hub's preprocessors."""
     preprocessor, loaded = tiny["preprocessor"], tiny["hub_preprocessor"]
     first = loaded.tokenize(tf.constant(TEXTS))
     second = loaded.tokenize(tf.constant(TEXTS[::-1]))
     for segments in ([first], [first, second], [first.merge_dims(-2, -1)],
-                     [first.merge_dims(-2, -1), second.merge_dims(-2, -1)]):
+                     [first.merge_dims(-2, -1), second.merge_dims(-2, -1)],
+                     [first, second, first]):
         want = preprocessor.bert_pack_inputs(segments, seq_length=SEQ_LENGTH)
         assert_same_inputs(loaded.bert_pack_inputs(segments), want)
         assert_same_inputs(loaded.bert_pack_inputs(segments, seq_length=SEQ_LENGTH), want)
-    packed = loaded.bert_pack_inputs([first, second])
-    assert set(np.unique(packed["input_type_ids"])) == {0, 1}
-    with pytest.raises(ValueError, match="Could not find matching concrete function"):
-        loaded.bert_pack_inputs([first], seq_length=SEQ_LENGTH + 1)
+        for length in (7, SEQ_LENGTH + 9, np.int32(11), tf.constant(12)):
+            want = preprocessor.bert_pack_inputs(segments, seq_length=int(length))
+            got = loaded.bert_pack_inputs(segments, seq_length=length)
+            assert got["input_word_ids"].shape == (len(TEXTS), int(length))
+            assert_same_inputs(got, want)
+    packed = loaded.bert_pack_inputs([first, second, first])
+    assert set(np.unique(packed["input_type_ids"])) == {0, 1, 2}
+    with pytest.raises(tf.errors.InvalidArgumentError, match="must be >= 3"):
+        loaded.bert_pack_inputs([first, second], seq_length=2)
 
 
 def test_encoder_call_conventions(tiny):
@@ -229,3 +235,25 @@ def test_export_errors(tiny, tmp_path):
     with pytest.raises(ValueError, match="takes the inputs"):
         export_hub_encoder(keras.Model(features, keras.layers.Dense(2)(features)),
                            str(tmp_path / "e"))
+
+
+def test_mixed_precision_exports_answer_float32(tmp_path):
+    """TF Hub's encoders answer float32; a model built under a mixed-precision
+    policy computes in float16 and its export casts the answers."""
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        preprocessor, backbone, pretrainer = tiny_bert()
+    finally:
+        keras.config.set_dtype_policy("float32")
+    encoder_dir, preprocessor_dir = export_pair(tmp_path, preprocessor, backbone, pretrainer)
+    encoder = tf.saved_model.load(encoder_dir)
+    inputs = tf.saved_model.load(preprocessor_dir)(tf.constant(TEXTS))
+    outputs = encoder(inputs)
+    for name in ("sequence_output", "pooled_output", "default"):
+        assert outputs[name].dtype == tf.float32, name
+    assert all(item.dtype == tf.float32 for item in outputs["encoder_outputs"])
+    assert_allclose(outputs["pooled_output"], backbone(inputs)["pooled_output"], atol=1e-3)
+    mlm = encoder.mlm(dict(inputs, masked_lm_positions=tf.constant([[1, 2]] * len(TEXTS))))
+    assert mlm["mlm_logits"].dtype == tf.float32
+    signature = encoder.signatures["serving_default"].structured_outputs
+    assert {value.dtype for value in signature.values()} == {tf.float32}

@@ -382,3 +382,55 @@ def test_export_argument_errors_name_the_value(exports, tmp_path):
     with pytest.raises(ValueError, match="version=True"):
         versioned_export_dir(str(tmp_path), "m", version=True)
     assert not os.path.exists(os.path.join(os.getcwd(), "saved_model.pb"))
+
+
+# === Token signatures: typed warmup requests, any input dtype, relative paths ===
+def test_token_only_exports_load_in_the_server_and_answer_grpc(exports, tmp_path, monkeypatch):
+    """A model exported without a raw-input signature serves its own inputs:
+    the warmup requests carry the signature's dtypes (int32 ids, float32
+    masks; the server refuses a version whose warmup fails), Python ints
+    reach gRPC as int32, and a relative <name>/<version> directory works."""
+    from tfzoo.models.xlnet import XLNetBackbone, XLNetLMHead
+
+    built, _, _ = exports
+    _, classifier, _, _ = built["classifier"]
+    lm_head = XLNetLMHead(XLNetBackbone(vocabulary_size=40, num_layers=1, num_heads=2,
+                                        hidden_dim=8, intermediate_dim=16, dropout=0.0))
+    monkeypatch.chdir(tmp_path)
+    for name, model in (("tokens", classifier), ("xlnet_lm", lm_head)):
+        export_dir = export_saved_model(model, os.path.join(name, "1"))
+        specs = {key: tensor.dtype for key, tensor in model.input.items()}
+        for request in read_warmup_requests(export_dir):
+            assert {key: tf.as_dtype(tensor.dtype).name
+                    for key, tensor in request.inputs.items()} == specs
+    assert os.path.isfile(MODELS_CONFIG)
+    assert set(read_models_config(MODELS_CONFIG)) == {"tokens", "xlnet_lm"}
+
+    tokens = {"input_word_ids": [[101, 7592, 102, 0]], "input_mask": [[1, 1, 1, 0]],
+              "input_type_ids": [[0, 0, 0, 0]]}
+    lm_inputs = {"input_word_ids": [[5, 9, 12]], "input_mask": [[1, 1, 1]],
+                 "input_type_ids": [[0, 0, 2]], "perm_mask": [[[0.0, 1, 1]] * 3],
+                 "target_mapping": [[[0.0, 0, 1]]]}
+    with StandInModelServer(MODELS_CONFIG) as stand_in:
+        assert stand_in.warmup_requests_run == 2
+        answer = predict_grpc(stand_in.grpc_address, "tokens", tokens)
+        lm_answer = predict_grpc(stand_in.grpc_address, "xlnet_lm", lm_inputs)
+    expected = classifier({k: np.array(v, "int32") for k, v in tokens.items()})
+    np.testing.assert_allclose(answer["outputs"], np.asarray(expected), atol=1e-5)
+    lm_expected = lm_head({k: np.array(v, "float32" if k in ("perm_mask", "target_mapping")
+                                       else "int32") for k, v in lm_inputs.items()})
+    np.testing.assert_allclose(lm_answer["outputs"], np.asarray(lm_expected), atol=1e-5)
+
+
+def test_clients_refuse_a_bare_string_and_read_b64_rows():
+    from tfzoo.export.client import _columns, row_instances
+    from tfzoo.export.tf_serving import predict_request
+
+    with pytest.raises(ValueError, match="'text'.*single str 'hello'"):
+        row_instances({"text": "hello"})
+    with pytest.raises(ValueError, match="'text'.*single str 'hello'"):
+        predict_request("m", {"text": "hello"})
+    # A one-output signature's rows are its values, {"b64": ...} for bytes.
+    rows = [{"b64": base64.b64encode(b"\xff\x00").decode()}, {"b64": "aGk="}]
+    assert _columns(rows) == {"predictions": [b"\xff\x00", "hi"]}
+    assert _columns([{"label": "a", "score": 1.0}]) == {"label": ["a"], "score": [1.0]}

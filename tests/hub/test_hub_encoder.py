@@ -5,12 +5,21 @@ classifier, compared with the same classifier built on the backbone itself:
 equal outputs at step 0, and equal encoder weights after one SGD step.
 """
 
+import os
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.hub.exports import TEXTS, classifier, export_pair, numpy_inputs, tiny_bert
+from tests.hub.exports import (
+    SEQ_LENGTH,
+    TEXTS,
+    classifier,
+    export_pair,
+    numpy_inputs,
+    tiny_bert,
+)
 from tests.testing import assert_allclose, to_numpy
 from tfzoo.hub import HubEncoder, HubPreprocessor
 from tfzoo.models.bert.bert_backbone import BertBackbone
@@ -166,9 +175,24 @@ def test_hub_preprocessor_in_tf_data(tiny):
     want = preprocessor([tf.constant(TEXTS), tf.constant(TEXTS[::-1])])
     for key, value in want.items():
         np.testing.assert_array_equal(pairs[key], value)
+    for key, value in preprocessor(("Hello world!", "TF Hub")).items():  # a tuple: one pair
+        np.testing.assert_array_equal(hub_preprocessor(("Hello world!", "TF Hub"))[key], value)
+    # Any length, as TF Hub's preprocessors (the export's default is SEQ_LENGTH).
+    longer = HubPreprocessor(tiny["preprocessor_dir"], seq_length=SEQ_LENGTH + 5)(TEXTS)
+    for key, value in preprocessor.bert_pack_inputs(
+            [preprocessor.tokenize(TEXTS)], seq_length=SEQ_LENGTH + 5).items():
+        np.testing.assert_array_equal(longer[key], value)
     assert hub_preprocessor.get_special_tokens_dict() == preprocessor.get_special_tokens_dict()
     assert HubPreprocessor.from_config(hub_preprocessor.get_config()).handle == \
         tiny["preprocessor_dir"]
+
+
+def test_a_handle_under_the_home_directory(tiny, monkeypatch):
+    home, name = os.path.split(tiny["preprocessor_dir"])
+    monkeypatch.setenv("HOME", home)
+    texts = tf.constant(TEXTS)
+    for key, value in HubPreprocessor(f"~/{name}")(texts).items():
+        np.testing.assert_array_equal(value, tiny["preprocessor"](texts)[key])
 
 
 def test_errors(tiny, tmp_path, monkeypatch):

@@ -48,6 +48,11 @@ def _task_and_model(experiment):
 
 def _serving_signature(task, model, command):
     signature = task.serving_signature(model)
+    if signature is None and task.exports_tokens:
+        raise ValueError(f"tfzoo {command} answers raw text, and a {task.config.type} model "
+                         "answers it in Python only (its windows and words are mapped back "
+                         "outside the model); its export serves token ids (serving_default "
+                         "and serve_tokens).")
     if signature is None:
         raise ValueError(f"tfzoo {command} serves raw inputs, and a {task.config.type} model "
                          "has no serving signature (it is a pretraining model: fine-tune it, "
@@ -65,6 +70,8 @@ def export_and_verify(task, model, export_base, export_name, examples=None):
     from tfzoo.export import export_saved_model, versioned_export_dir
     from tfzoo.export.verify import run_with_tf1_loader
 
+    if task.serving_signature(model) is None and task.exports_tokens:
+        return export_saved_model(model, versioned_export_dir(export_base, export_name)), None, None
     signature = _serving_signature(task, model, "export")
     export_dir = export_saved_model(model, versioned_export_dir(export_base, export_name),
                                     signature)
@@ -95,7 +102,7 @@ def train_main(argv):
     metrics = task.evaluate(model)
     summary["validation"] = metrics
     export_dir = None
-    if task.serving_signature(model) is not None:
+    if task.serving_signature(model) is not None or task.exports_tokens:
         validation = task.examples("validation") if hasattr(task, "examples") else None
         sample = None if validation is None else [t[:4].tolist() for t in validation[0]]
         export_dir, _, _ = export_and_verify(task, model, FLAGS.export_dir, _export_name(),

@@ -69,6 +69,11 @@ def row_instances(inputs):
     """Row-format instances from named inputs (name -> one value per example)."""
     if not isinstance(inputs, dict) or not inputs:
         raise ValueError(f"inputs must be a non-empty dict name -> values. Received: {inputs!r}")
+    for name, values in inputs.items():
+        if isinstance(values, (str, bytes)):
+            raise ValueError(f"Input {name!r} takes a list of values, one per example; "
+                             f"received the single {type(values).__name__} {values!r} "
+                             "(wrap it in a list).")
     counts = {name: len(values) for name, values in inputs.items()}
     if len(set(counts.values())) != 1:
         raise ValueError(f"Every input needs one value per example. Received counts {counts}")
@@ -78,8 +83,9 @@ def row_instances(inputs):
 
 
 def _columns(rows):
-    """Row-format predictions -> output name -> values; unnamed ones stay a list."""
-    if rows and all(isinstance(row, dict) for row in rows):
+    """Row-format predictions -> output name -> values; unnamed ones stay a
+    list (a one-output signature's bytes come as {"b64": ...} rows)."""
+    if rows and all(isinstance(row, dict) and set(row) != {"b64"} for row in rows):
         return {name: [_plain(row[name]) for row in rows] for name in rows[0]}
     return {"predictions": _plain(rows)}
 

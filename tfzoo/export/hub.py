@@ -15,8 +15,8 @@ Preprocessor SavedModel (`export_hub_preprocessor`):
 - `.tokenize(strings)` -> int32 ragged [B, (words), (wordpieces)], and
   `.tokenize.get_special_tokens_dict()` -> int32 scalars `vocab_size`,
   `start_of_sequence_id`, `end_of_segment_id`, `padding_id`, `mask_id`;
-- `.bert_pack_inputs([segment, ...], seq_length=...)` for 1 or 2 segments,
-  each ragged [B, (tokens)] or [B, (words), (wordpieces)].
+- `.bert_pack_inputs([segment, ...], seq_length=N)` for 1 to 3 segments,
+  each ragged [B, (tokens)] or [B, (words), (wordpieces)], to any length N.
 
 Encoder SavedModel (`export_hub_encoder`):
 - called on that dict (optionally with `training=True`) ->
@@ -44,7 +44,7 @@ import tempfile
 
 import tensorflow as tf
 
-from tfzoo.export.saved_model import ServingSignature, export_saved_model
+from tfzoo.export.saved_model import ServingSignature, export_saved_model, float32_outputs
 from tfzoo.models.bert.bert_backbone import INPUT_NAMES
 
 _SPECIAL_TOKEN_KEYS = (
@@ -78,21 +78,22 @@ class _HubTokenize(tf.Module):
         return {key: tf.constant(value, tf.int32) for key, value in self._special_tokens}
 
 
+_MAX_SEGMENTS = 3
+
+
 def export_hub_preprocessor(preprocessor, export_dir, seq_length=128):
     """Exports a `BertPreprocessor` as a TF Hub BERT preprocessor SavedModel.
 
-    `seq_length` is a Python int in the SavedModel: the root call packs to
-    it, and `bert_pack_inputs(segments, seq_length=...)` accepts it as its
-    default, or passed explicitly, and no other value (a SavedModel holds
-    traced functions only; another value raises "Could not find matching
-    concrete function"). Export once per sequence length you need. TF Hub's
-    own preprocessors take any length; tfzoo's packer needs a Python int.
+    The root call packs one segment to `seq_length`.
+    `bert_pack_inputs(segments, seq_length=N)` packs 1 to 3 segments (type
+    ids 0, 1, 2) to any length N (a Python int, NumPy int or int32 scalar
+    tensor), `seq_length` by default, as TF Hub's preprocessors do.
 
     Args:
         preprocessor: a `tfzoo.preprocessing.BertPreprocessor`.
         export_dir: target directory (must not hold a SavedModel).
-        seq_length: int >= 3, the length of the packed inputs (one or two
-            segments). Defaults to 128, as TF Hub's.
+        seq_length: int >= 3, the default length of the packed inputs.
+            Defaults to 128, as TF Hub's.
 
     Returns:
         export_dir.
@@ -113,11 +114,14 @@ def export_hub_preprocessor(preprocessor, export_dir, seq_length=128):
     def bert_pack_inputs(segments, seq_length=seq_length):
         return preprocessor.bert_pack_inputs(list(segments), seq_length=seq_length)
 
-    # One trace per segment count and ragged rank (tokens or words/wordpieces).
-    for num_segments in (1, 2):
+    # One trace per segment count and ragged rank (tokens or words/wordpieces),
+    # with the default length and with any length (an int32 scalar).
+    for num_segments in range(1, _MAX_SEGMENTS + 1):
         for ragged_rank in (1, 2):
+            segments = [tf.RaggedTensorSpec([None] * (ragged_rank + 1), tf.int32)] * num_segments
+            bert_pack_inputs.get_concrete_function(segments)
             bert_pack_inputs.get_concrete_function(
-                [tf.RaggedTensorSpec([None] * (ragged_rank + 1), tf.int32)] * num_segments)
+                segments, seq_length=tf.TensorSpec([], tf.int32))
 
     serving = ServingSignature(
         inputs={"sentences": tf.TensorSpec([None], tf.string, name="sentences")},
@@ -132,8 +136,10 @@ def export_hub_preprocessor(preprocessor, export_dir, seq_length=128):
 
 
 def _encode(backbone, inputs, training):
-    """The backbone's outputs plus `default`, TF Hub's alias of `pooled_output`."""
+    """The backbone's outputs (float32) plus `default`, TF Hub's alias of
+    `pooled_output`."""
     outputs = dict(backbone({name: inputs[name] for name in INPUT_NAMES}, training=training))
+    outputs = {name: float32_outputs(value) for name, value in outputs.items()}
     outputs["default"] = outputs["pooled_output"]
     return outputs
 
@@ -200,8 +206,8 @@ def export_hub_encoder(backbone, export_dir, preprocessor=None, pretrainer=None)
 
         def encode_and_predict(x, training):
             outputs = _encode(backbone, x, training)
-            outputs["mlm_logits"] = mlm_head(  # (B, P, V)
-                outputs["sequence_output"], x["masked_lm_positions"], training=training)
+            outputs["mlm_logits"] = float32_outputs(mlm_head(  # (B, P, V)
+                outputs["sequence_output"], x["masked_lm_positions"], training=training))
             return outputs
 
         mlm_spec = dict(_token_spec(), masked_lm_positions=tf.TensorSpec(

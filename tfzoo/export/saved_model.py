@@ -7,7 +7,7 @@ loader) and carries two signatures:
 - `serving_default`: named string inputs (e.g. `sentence1`, `sentence2`),
   tokenized inside the graph by the tracked preprocessor, and the task's
   outputs (e.g. logits, probabilities, class id and label);
-- `serve_tokens`: the model's own int32 token inputs and raw outputs.
+- `serve_tokens`: the model's own inputs (int32 token ids and masks) and raw outputs.
 
 Beside the SavedModel it writes what TF Serving reads (`tfzoo.export.tf_serving`):
 warmup requests built from the signature's example inputs in
@@ -21,6 +21,7 @@ import re
 from typing import Callable, Dict, Optional
 
 import keras
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
@@ -45,27 +46,37 @@ class ServingSignature:
 
 
 def _token_signature(model):
+    """The model's own inputs, with their dtypes and shapes (a batch of any size)."""
     inputs = model.input
     if not isinstance(inputs, dict):
         raise ValueError("serve_tokens needs a model with named dict inputs.")
-    return {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in inputs}
+    return {name: tf.TensorSpec(tensor.shape, tensor.dtype, name=name)
+            for name, tensor in inputs.items()}
 
 
 def _token_examples(token_spec, length=8):
-    """One all-real-tokens example for the token signature: ids 0, masks 1."""
-    return {name: [[1 if "mask" in name else 0] * length] for name in token_spec}
+    """One example for the token signature: ids 0 and masks 1 (all real
+    tokens); other inputs (float masks, memories) zeros, unknown sizes
+    `length`."""
+    examples = {}
+    for name, spec in token_spec.items():
+        shape = [length if size is None else size for size in spec.shape[1:]]
+        value = 1 if spec.dtype.is_integer and "mask" in name else 0
+        examples[name] = np.full([1] + shape, value, spec.dtype.as_numpy_dtype).tolist()
+    return examples
 
 
-def _write_serving_files(export_dir, examples):
-    """Warmup requests from `examples` (if any), and models.config for the
-    versioned layout."""
+def _write_serving_files(export_dir, examples, specs):
+    """Warmup requests from `examples` (if any), typed as `specs`, and
+    models.config for the versioned layout."""
     from tfzoo.export import tf_serving
 
-    version_dir = os.path.normpath(export_dir)
+    version_dir = os.path.abspath(export_dir)
     model_name = os.path.basename(os.path.dirname(version_dir))
     if examples:
+        dtypes = {name: spec.dtype for name, spec in specs.items()}
         tf_serving.write_warmup_requests(
-            export_dir, tf_serving.example_requests(model_name, examples))
+            export_dir, tf_serving.example_requests(model_name, examples, dtypes=dtypes))
     else:
         logging.warning("%s: the serving signature has no examples, so no warmup "
                         "requests were written.", export_dir)
@@ -73,14 +84,26 @@ def _write_serving_files(export_dir, examples):
         tf_serving.write_models_config(os.path.dirname(os.path.dirname(version_dir)))
 
 
+def float32_outputs(value):
+    """Floating outputs as float32 (lists item by item), also when the model
+    computes in float16 or bfloat16 under a mixed-precision policy: what TF
+    Hub's encoders and clients of the model server expect."""
+    if isinstance(value, (list, tuple)):
+        return [float32_outputs(item) for item in value]
+    return tf.cast(value, tf.float32) if value.dtype.is_floating else value
+
+
 def _flat_outputs(outputs):
-    """Signature outputs are flat: a list output `name` becomes `name_0`, `name_1`, ..."""
+    """Signature outputs are flat (a list output `name` becomes `name_0`,
+    `name_1`, ...) and float32."""
+    if not isinstance(outputs, dict):
+        return {"outputs": float32_outputs(outputs)}
     flat = {}
     for name, value in outputs.items():
         if isinstance(value, (list, tuple)):
-            flat.update({f"{name}_{i}": item for i, item in enumerate(value)})
+            flat.update({f"{name}_{i}": item for i, item in enumerate(float32_outputs(value))})
         else:
-            flat[name] = value
+            flat[name] = float32_outputs(value)
     return flat
 
 
@@ -131,8 +154,8 @@ def preprocessor_signature(model, preprocessor, input_names=("text",), examples=
                         f"model's inputs. Received: {type(preprocessor).__name__}")
 
     def serve(inputs):
-        outputs = model(preprocessor([inputs[n] for n in input_names]), training=False)
-        return _flat_outputs(outputs) if isinstance(outputs, dict) else {"outputs": outputs}
+        return _flat_outputs(
+            model(preprocessor([inputs[n] for n in input_names]), training=False))
 
     if examples is None:
         examples = {n: ["The committee approved the plan.", "Is it going to rain?"]
@@ -165,8 +188,9 @@ def export_saved_model(model, export_dir, preprocessor=None, serving=None, attri
             text): pass theirs as `serving` instead.
         serving: optional `ServingSignature` for raw inputs (e.g.
             `task.serving_signature(model)`). Without it or a preprocessor,
-            `serving_default` is the token signature, whose list outputs
-            (e.g. `encoder_outputs`) become `name_0`, `name_1`, ...
+            `serving_default` is the token signature (as is `serve_tokens`),
+            whose list outputs (e.g. `encoder_outputs`) become `name_0`,
+            `name_1`, ...
         attributes: optional dict name -> tf.function, tf.Module, tf.Variable
             or `tf.saved_model.Asset`, saved on the SavedModel's root beside
             the signatures (APIs that are no signature, as in
@@ -208,22 +232,27 @@ def export_saved_model(model, export_dir, preprocessor=None, serving=None, attri
     archive.track(model)
 
     def serve_tokens(inputs):
-        outputs = model(inputs, training=False)
-        return _flat_outputs(outputs) if isinstance(outputs, dict) else {"outputs": outputs}
+        return _flat_outputs(model(inputs, training=False))
 
     token_spec = _token_signature(model) if is_keras else None
     if serving is not None:
         for resource in serving.resources:
             archive.track(resource)
-        archive.add_endpoint("serving_default", serving.fn, input_signature=[serving.inputs])
+        def serve_raw(inputs):
+            return {name: float32_outputs(value) for name, value in serving.fn(inputs).items()}
+
+        archive.add_endpoint("serving_default", serve_raw, input_signature=[serving.inputs])
         if is_keras:
             archive.add_endpoint("serve_tokens", serve_tokens, input_signature=[token_spec])
     else:
         archive.add_endpoint("serving_default", serve_tokens, input_signature=[token_spec])
+        archive.add_endpoint("serve_tokens", serve_tokens, input_signature=[token_spec])
     _set_root_attributes(archive, attributes or {})
     archive.write_out(export_dir, verbose=False)
-    _write_serving_files(export_dir, _token_examples(token_spec) if serving is None
-                         else serving.examples)
+    if serving is None:
+        _write_serving_files(export_dir, _token_examples(token_spec), token_spec)
+    else:
+        _write_serving_files(export_dir, serving.examples, serving.inputs)
     logging.info("Exported %s to %s", model.name, export_dir)
     return export_dir
 

@@ -32,21 +32,42 @@ def _serving_apis():
     return predict_pb2, prediction_log_pb2
 
 
-def _tensor(values, name):
-    """A TensorProto from a list (or array) of examples; text becomes UTF-8 bytes."""
+def _tensor(values, name, dtype=None):
+    """A TensorProto from a list (or array) of examples; text becomes UTF-8
+    bytes. Numbers take `dtype` (the signature's); without it Python ints
+    are int32 and floats float32, the dtypes of tfzoo's signatures."""
+    if isinstance(values, (str, bytes)):
+        raise ValueError(f"Input {name!r} takes a list of values, one per example; received "
+                         f"the single {type(values).__name__} {values!r} (wrap it in a list).")
     array = np.asarray(values, dtype=object)
     if array.size and all(isinstance(v, (str, bytes)) for v in array.flat):
         array = np.vectorize(lambda v: v.encode("utf-8") if isinstance(v, str) else v,
                              otypes=[object])(array)
         return tf.make_tensor_proto(array, dtype=tf.string)
     try:
-        return tf.make_tensor_proto(np.asarray(values))
+        array = np.asarray(values)
+        if dtype is None and not isinstance(values, np.ndarray):
+            if array.dtype == np.int64 and (not array.size or (
+                    array.min() >= -2**31 and array.max() < 2**31)):
+                dtype = tf.int32
+            elif array.dtype == np.float64:
+                dtype = tf.float32
+        if dtype is not None:
+            dtype = tf.as_dtype(dtype)
+            if dtype.is_integer and array.size and not np.issubdtype(array.dtype, np.integer):
+                raise ValueError(f"expected integers for {dtype.name}")
+            if dtype.is_integer and array.size and (
+                    array.min() < dtype.min or array.max() > dtype.max):
+                raise ValueError(f"values outside {dtype.name}")
+            array = array.astype(dtype.as_numpy_dtype)
+        return tf.make_tensor_proto(array)
     except (TypeError, ValueError) as error:
         raise ValueError(f"Input {name!r}: cannot make a tensor of {values!r}: "
                          f"{error}") from error
 
 
-def predict_request(model_name, inputs, signature_name="serving_default", version=None):
+def predict_request(model_name, inputs, signature_name="serving_default", version=None,
+                    dtypes=None):
     """A `tensorflow.serving.PredictRequest` for named inputs.
 
     Args:
@@ -55,17 +76,25 @@ def predict_request(model_name, inputs, signature_name="serving_default", versio
             bytes for string inputs; numbers or nested lists otherwise).
         signature_name: the SignatureDef to run.
         version: an int to pin a version; None for the server's latest.
+        dtypes: optional dict input name -> dtype of the signature's input
+            (a gRPC request must match it exactly). Without it, Python ints
+            are sent as int32 (int64 when they do not fit) and floats as
+            float32, as tfzoo's signatures take them; NumPy arrays keep theirs.
     """
     predict_pb2, _ = _serving_apis()
     if not isinstance(inputs, dict) or not inputs:
         raise ValueError(f"inputs must be a non-empty dict name -> values. Received: {inputs!r}")
+    dtypes = dtypes or {}
     request = predict_pb2.PredictRequest()
     request.model_spec.name = model_name
     request.model_spec.signature_name = signature_name
     if version is not None:
         request.model_spec.version.value = int(version)
     for name, values in inputs.items():
-        request.inputs[name].CopyFrom(_tensor(values, name))
+        dtype = dtypes.get(name)
+        if dtype is not None and tf.as_dtype(dtype) == tf.string:
+            dtype = None
+        request.inputs[name].CopyFrom(_tensor(values, name, dtype))
     return request
 
 
@@ -98,12 +127,19 @@ def read_warmup_requests(export_dir):
     return requests
 
 
-def example_requests(model_name, examples, signature_name="serving_default"):
+def example_requests(model_name, examples, signature_name="serving_default", dtypes=None):
     """Warmup requests from example inputs: the first example alone, then all of them.
 
     Both batch sizes are replayed because a server with batching, or a graph
-    whose shapes depend on the batch, initialises per shape.
+    whose shapes depend on the batch, initialises per shape. `dtypes` (input
+    name -> dtype) types the numbers as the signature's inputs: the server
+    refuses a version whose warmup request does not match its signature.
     """
+    for name, values in examples.items():
+        if isinstance(values, (str, bytes)):
+            raise ValueError(f"Example input {name!r} takes a list of values, one per "
+                             f"example; received the single {type(values).__name__} "
+                             f"{values!r}.")
     count = len(next(iter(examples.values())))
     if any(len(values) != count for values in examples.values()):
         raise ValueError(f"Every example input needs the same number of values. Received: "
@@ -111,7 +147,8 @@ def example_requests(model_name, examples, signature_name="serving_default"):
     batches = [{name: list(values[:1]) for name, values in examples.items()}]
     if count > 1:
         batches.append({name: list(values) for name, values in examples.items()})
-    return [predict_request(model_name, batch, signature_name) for batch in batches]
+    return [predict_request(model_name, batch, signature_name, dtypes=dtypes)
+            for batch in batches]
 
 
 def _model_names(base_dir):

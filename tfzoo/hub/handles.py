@@ -38,7 +38,7 @@ def load_saved_model(handle):
     Raises:
         FileNotFoundError: a local path that is no SavedModel directory.
     """
-    path = os.fspath(handle)
+    path = os.path.expanduser(os.fspath(handle))
     if os.path.isdir(path):
         if not tf.saved_model.contains_saved_model(path):
             raise FileNotFoundError(f"No SavedModel (saved_model.pb) in {path!r}.")

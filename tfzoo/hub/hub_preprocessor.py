@@ -5,6 +5,7 @@ import os
 import tensorflow as tf
 
 from tfzoo.hub.handles import load_saved_model
+from tfzoo.preprocessing.packing import text_segments
 
 
 def _strings(strings):
@@ -26,12 +27,12 @@ class HubPreprocessor(tf.Module):
             `tfzoo.export.hub.export_hub_preprocessor`) or a TF Hub handle.
         seq_length: int or None. None packs to the SavedModel's default
             length; an int is passed to its `bert_pack_inputs` (TF Hub's
-            preprocessors take any length, tfzoo's exports only their own).
+            preprocessors and tfzoo's exports take any length).
 
     Call arguments:
         inputs: string tensor [B] for single segments, or a list of string
             tensors [B], one per segment (pairs). A str or a list of str is
-            one segment.
+            one segment; a tuple is one entry per segment.
 
     Returns:
         dict of int32 [B, seq_length]: `input_word_ids`, `input_mask`,
@@ -73,9 +74,10 @@ class HubPreprocessor(tf.Module):
         return {key: int(value) for key, value in special.items()}
 
     def __call__(self, inputs):
-        if isinstance(inputs, (list, tuple)) and not all(
-                isinstance(x, (str, bytes)) for x in inputs):
-            return self.bert_pack_inputs([self.tokenize(_strings(s)) for s in inputs])
+        segments = text_segments(inputs)
+        one_batch = len(segments) == 1 and segments[0] is inputs  # not a list of segments
+        if not one_batch:
+            return self.bert_pack_inputs([self.tokenize(_strings(s)) for s in segments])
         if self.seq_length is None:
             return self._saved_model(_strings(inputs))
         return self.bert_pack_inputs([self.tokenize(_strings(inputs))])

@@ -77,7 +77,8 @@ def pack_segments(
     Args:
         segments: non-empty list of ragged int tensors, [B, (tokens)] or
             [B, (words), (wordpieces)].
-        seq_length: int >= len(segments) + 1, the length of the outputs.
+        seq_length: int >= len(segments) + 1, the length of the outputs; or
+            a scalar integer tensor (checked when the graph runs).
         start_of_sequence_id, end_of_segment_id, padding_id: ints.
 
     Returns:
@@ -90,8 +91,20 @@ def pack_segments(
             "`segments` must be a non-empty list of token tensors, one per "
             f"segment. Received: segments={segments!r}"
         )
-    seq_length = check_seq_length(seq_length, minimum=len(segments) + 1)
     flat_segments = check_same_batch([token_lists(segment) for segment in segments])
+    if isinstance(seq_length, (tf.Tensor, tf.Variable)):
+        # A scalar tensor (a SavedModel traces one, so any length is served).
+        if seq_length.shape.rank != 0 or not seq_length.dtype.is_integer:
+            raise ValueError(f"`seq_length` must be an integer scalar. Received: {seq_length!r}")
+        seq_length = tf.cast(seq_length, tf.int32)
+        check = tf.debugging.assert_greater_equal(
+            seq_length, len(segments) + 1,
+            message=f"`seq_length` must be >= {len(segments) + 1} ([CLS] and one [SEP] "
+                    f"per segment for {len(segments)} segment(s))")
+        with tf.control_dependencies([check]):
+            seq_length = tf.identity(seq_length)
+    else:
+        seq_length = check_seq_length(seq_length, minimum=len(segments) + 1)
     budget = seq_length - 1 - len(segments)  # room left by [CLS] and the [SEP]s
     trimmed = text.RoundRobinTrimmer(max_seq_length=budget).trim(flat_segments)
     word_ids, type_ids = text.combine_segments(  # (B, (tokens)) each

@@ -12,6 +12,10 @@ class TrainingTask:
     # Names of the model classes `build_model` makes: a trained model of
     # another class (a run of another task) is an error naming both.
     model_classes = ()
+    # True when the task's model is exported without a raw-input signature:
+    # its answers need Python (windows, words) around the model, so the export
+    # serves the model's own token inputs.
+    exports_tokens = False
 
     def __init__(self, config):
         self.config = config

@@ -502,6 +502,7 @@ class SpanExtractionTask(TrainingTask):
 
     config_class = SpanExtractionConfig
     model_classes = ("BertSpanLabeler", "XLNetSpanLabeler")
+    exports_tokens = True
 
     def __init__(self, config):
         super().__init__(config)

@@ -234,6 +234,7 @@ class TokenTaggingTask(TrainingTask):
 
     config_class = TokenTaggingConfig
     model_classes = ("BertTokenClassifier",)
+    exports_tokens = True
 
     def __init__(self, config):
         super().__init__(config)
