@@ -102,3 +102,16 @@ def max_sequence_length(model):
         if isinstance(limit, int) and not isinstance(limit, bool):
             return limit
     return None
+
+
+def full_batches(count, batch_size, what):
+    """Batches per epoch of a pipeline that drops the last partial batch.
+
+    Raises ValueError when `count` examples (`what`, e.g. "masked-LM
+    sequences") make no full batch: every epoch would be empty and training
+    would wait for data forever."""
+    if count < batch_size:
+        raise ValueError(f"trainer.batch_size={batch_size} exceeds the {count} {what} of the "
+                         "training data, which make no full batch: lower trainer.batch_size "
+                         "or give more data.")
+    return count // batch_size

@@ -7,7 +7,7 @@ from tfzoo.data.pretraining import PretrainingData, pretraining_dataset
 from tfzoo.models.bert.bert_pretrainer import BertPretrainer
 from tfzoo.models.registry import build_backbone
 from tfzoo.preprocessing import BertPreprocessor
-from tfzoo.tasks.base import TrainingTask
+from tfzoo.tasks.base import TrainingTask, full_batches
 from tfzoo.training.config import ModelConfig
 
 
@@ -50,4 +50,4 @@ class BertPretrainingTask(TrainingTask):
     def datasets(self, batch_size, eval_batch_size, seed=0):
         epoch_dataset, count = pretraining_dataset(self.config.data, self.build_preprocessor(),
                                                    batch_size)
-        return epoch_dataset, None, max(count // batch_size, 1)
+        return epoch_dataset, None, full_batches(count, batch_size, "pretraining sequences")

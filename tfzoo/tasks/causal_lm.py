@@ -14,7 +14,7 @@ from tfzoo.generation.sampling import SamplingConfig
 from tfzoo.models.gpt.gpt_causal_lm import GPTCausalLM
 from tfzoo.models.registry import build_backbone
 from tfzoo.preprocessing import GPT2Tokenizer
-from tfzoo.tasks.base import TrainingTask
+from tfzoo.tasks.base import TrainingTask, full_batches
 from tfzoo.training.config import ModelConfig
 
 
@@ -148,7 +148,8 @@ class CausalLMTask(TrainingTask):
         if validation is not None:
             validation_dataset = tf.data.Dataset.from_tensor_slices(
                 self._examples(validation)).batch(eval_batch_size)
-        return epoch_dataset, validation_dataset, max(len(train) // batch_size, 1)
+        return epoch_dataset, validation_dataset, full_batches(
+            len(train), batch_size, f"blocks of {self.config.data.seq_length} tokens")
 
     def evaluate(self, model, batch_size=64):
         """Perplexity (and mean loss) on the held-out text."""

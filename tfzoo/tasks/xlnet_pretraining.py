@@ -6,7 +6,7 @@ from typing import Optional
 from tfzoo.data.xlnet import XLNetPretrainingData, xlnet_pretraining_dataset
 from tfzoo.models.xlnet.xlnet_lm_head import XLNetLMHead
 from tfzoo.preprocessing.xlnet_preprocessor import XLNetPreprocessor
-from tfzoo.tasks.base import TrainingTask
+from tfzoo.tasks.base import TrainingTask, full_batches
 from tfzoo.tasks.families import xlnet_backbone
 from tfzoo.training.config import ModelConfig
 
@@ -51,7 +51,7 @@ class XLNetPretrainingTask(TrainingTask):
             self.config.data, self.build_preprocessor(), batch_size)
         if validation is not None and eval_batch_size != batch_size:
             validation = validation.unbatch().batch(eval_batch_size)
-        return epoch_dataset, validation, max(count // batch_size, 1)
+        return epoch_dataset, validation, full_batches(count, batch_size, "pretraining sequences")
 
     def evaluate(self, model, batch_size=64):
         """Permutation-LM loss and accuracy on the held-out examples (their
