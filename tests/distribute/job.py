@@ -2,7 +2,7 @@
 
     python -m tests.distribute.job MODEL_DIR DATA_FILE STRATEGY [--kill_at STEP]
         [--logical_cpus N] [--epochs E] [--steps S] [--checkpoint_every K]
-        [--batch_size B] [--eval_batch_size B]
+        [--batch_size B] [--eval_batch_size B] [--global_clipnorm C]
 
 Saves the final weights to MODEL_DIR/weights_<task>.npz (every worker, so the
 test can compare them) besides what the trainer writes.
@@ -29,6 +29,7 @@ def main():
     parser.add_argument("--jit", action="store_true")
     parser.add_argument("--batch_size", type=int, default=8)
     parser.add_argument("--eval_batch_size", type=int, default=None)
+    parser.add_argument("--global_clipnorm", type=float, default=None)
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -57,7 +58,8 @@ def main():
                                 args.checkpoint_every, args.logical_cpus,
                                 loop=args.loop, mixed_precision=args.mixed_precision,
                                 jit_compile=args.jit, batch_size=args.batch_size,
-                                eval_batch_size=args.eval_batch_size)
+                                eval_batch_size=args.eval_batch_size,
+                                global_clipnorm=args.global_clipnorm)
     callbacks = [KillAt(args.kill_at)] if args.kill_at else []
     model, summary, _ = train(experiment, args.model_dir, callbacks=callbacks)
     task_id = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {}).get("index", 0)
@@ -69,8 +71,9 @@ def main():
 
 def experiment_for(data_file, strategy, epochs=2, steps=4, checkpoint_every=0, logical_cpus=1,
                    loop="auto", mixed_precision=None, jit_compile=False, batch_size=8,
-                   eval_batch_size=None):
-    """A tiny BERT pair classifier, no dropout (replicas would draw other masks)."""
+                   eval_batch_size=None, global_clipnorm=None):
+    """A tiny BERT pair classifier, no dropout (replicas would draw other masks);
+    global_clipnorm None keeps the optimizer's default (1.0)."""
     from tests.reference_models import minilm_path
     from tfzoo.training.config import experiment_from_dict
 
@@ -94,7 +97,8 @@ def experiment_for(data_file, strategy, epochs=2, steps=4, checkpoint_every=0, l
                     "eval_batch_size": eval_batch_size,
                     "tensorboard": False, "verbose": 0,
                     "checkpoint_every_steps": checkpoint_every or None,
-                    "optimizer": {"learning_rate": 1e-2}},
+                    "optimizer": {"learning_rate": 1e-2, **(
+                        {"global_clipnorm": global_clipnorm} if global_clipnorm else {})}},
         "runtime": runtime,
     })
 

@@ -92,6 +92,17 @@ def wait(processes, timeout=600):
     return [p.returncode for p in processes], outputs
 
 
+@pytest.mark.parametrize("loop", ["fit", "custom"])
+def test_clipping_under_mirrored_equals_one_device(tmp_path, data, loop):
+    """Gradients clipped to a norm they exceed every step: Keras clipped each
+    replica's gradient before the sum, so two replicas trained differently."""
+    single = tmp_path / "single"
+    job(single, data, "default", "--global_clipnorm", 0.01, "--epochs", 1)
+    job(tmp_path, data, "mirrored", "--logical_cpus", 2, "--loop", loop,
+        "--global_clipnorm", 0.01, "--epochs", 1)
+    assert_same_weights(weights(tmp_path), weights(single))
+
+
 def test_two_workers_end_equal_to_one_and_only_the_chief_writes(tmp_path, data, single_device):
     codes, outputs = wait(run_workers(tmp_path, data))
     assert codes == [0, 0], [o[1][-3000:] for o in outputs]

@@ -65,6 +65,34 @@ def test_weight_decay_skips_layer_norm_and_biases():
     assert decayed > 5 and kept > 5
 
 
+def test_weight_decay_exclusions_match_paths_and_typos_are_named():
+    """Model Garden's ["LayerNorm", "layer_norm", "bias"] and layer names
+    match variable paths; Keras alone searched the short names ("gamma")."""
+    from tfzoo.models.bert import BertBackbone, BertClassifier
+    from tfzoo.training.optimizers import check_weight_decay_exclusions
+
+    model = BertClassifier(BertBackbone(vocabulary_size=30, num_layers=1, num_heads=2,
+                                        hidden_dim=8, intermediate_dim=16,
+                                        max_sequence_length=8), num_classes=2)
+    config = OptimizerConfig(learning_rate=0.1, weight_decay=0.5, warmup_fraction=0.0,
+                             decay="constant",
+                             exclude_from_weight_decay=["layer_norm", "bias", "position_embedding"])
+    check_weight_decay_exclusions(config, model)
+    optimizer = build_optimizer(config, total_steps=10)
+    before = {v.path: to_numpy(v).copy() for v in model.trainable_variables}
+    optimizer.apply_gradients([(keras.ops.zeros_like(v), v) for v in model.trainable_variables])
+    kept = [v.path for v in model.trainable_variables
+            if np.array_equal(to_numpy(v), before[v.path])]
+    norms = [v.path for v in model.trainable_variables if "layer_norm" in v.path]
+    assert norms and set(norms) <= set(kept)
+    assert any("position_embedding" in path for path in kept)
+    assert all("layer_norm" in p or "bias" in p or "position_embedding" in p for p in kept)
+    with pytest.raises(ValueError, match=r"\['LayerNorm'\] match no variable of the "
+                                         "BertClassifier"):
+        check_weight_decay_exclusions(
+            OptimizerConfig(exclude_from_weight_decay=["LayerNorm", "bias"]), model)
+
+
 def test_gradient_accumulation_and_clipping_are_configured():
     optimizer = build_optimizer(OptimizerConfig(gradient_accumulation_steps=4,
                                                 global_clipnorm=1.0), total_steps=100)

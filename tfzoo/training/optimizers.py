@@ -1,6 +1,7 @@
 """The optimizer of a tfzoo experiment: AdamW with warmup and decay."""
 
 import dataclasses
+import re
 from typing import List, Optional
 
 import keras
@@ -23,8 +24,10 @@ class OptimizerConfig:
         power: exponent of polynomial decay.
         end_learning_rate: rate at the end of the decay.
         weight_decay: decoupled weight decay (AdamW).
-        exclude_from_weight_decay: variable names kept free of weight decay
-            (LayerNorm's gamma/beta and every bias, as BERT does).
+        exclude_from_weight_decay: regular expressions; variables whose path
+            or name matches one are kept free of weight decay (LayerNorm's
+            gamma/beta and every bias, as BERT does). A pattern that matches
+            no variable is an error.
         beta_1, beta_2, epsilon: Adam's constants (BERT: 0.9, 0.999, 1e-6).
         global_clipnorm: clip gradients to this global norm (BERT: 1.0); None
             for no clipping.
@@ -93,6 +96,74 @@ def learning_rate_schedule(config, total_steps):
                                  end_learning_rate=config.end_learning_rate, power=power)
 
 
+@keras.saving.register_keras_serializable(package="tfzoo")
+class AdamW(keras.optimizers.AdamW):
+    """Keras' AdamW, with two differences:
+
+    - Clipping (`global_clipnorm`, `clipnorm`, `clipvalue`) applies to the
+      gradient of the global batch under a synchronous tf.distribute strategy.
+      Keras clips each replica's gradient before summing them, so with N
+      replicas a run clipped differently from one device. Here the replicas'
+      gradients are summed first, clipped, and each replica hands on 1/N of
+      the clipped sum to Keras' own sum: one extra all-reduce per step, only
+      when clipping is on.
+    - `exclude_from_weight_decay(var_names=...)` patterns are searched in the
+      variable's path ("transformer_layer_0/attention_layer_norm/gamma") as
+      well as its name ("gamma"), so Model Garden's ["LayerNorm", "layer_norm",
+      "bias"] and whole-layer names work.
+    """
+
+    def _clip_gradients(self, grads):
+        context = _synchronous_replica_context()
+        if context is None or not (self.clipnorm or self.global_clipnorm or self.clipvalue):
+            return super()._clip_gradients(grads)
+        import tensorflow as tf
+
+        present = [i for i, g in enumerate(grads) if g is not None]
+        summed = context.all_reduce(tf.distribute.ReduceOp.SUM, [grads[i] for i in present])
+        clipped = super()._clip_gradients(summed)
+        shares = list(grads)
+        for i, gradient in zip(present, clipped):
+            shares[i] = gradient / context.num_replicas_in_sync
+        return shares
+
+    def _use_weight_decay(self, variable):
+        if not super()._use_weight_decay(variable):
+            return False
+        pattern = getattr(self, "_exclude_from_weight_decay_pattern", None)
+        return pattern is None or pattern.search(getattr(variable, "path", "") or "") is None
+
+
+def _synchronous_replica_context():
+    """The replica context of a synchronous multi-replica tf.distribute step
+    (TensorFlow backend), else None."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    if not tf.distribute.has_strategy() or tf.distribute.in_cross_replica_context():
+        return None
+    if isinstance(tf.distribute.get_strategy(),
+                  tf.distribute.experimental.ParameterServerStrategy):
+        return None  # asynchronous: each worker applies its own gradients
+    context = tf.distribute.get_replica_context()
+    return context if context is not None and context.num_replicas_in_sync > 1 else None
+
+
+def check_weight_decay_exclusions(config, model):
+    """Raises ValueError naming any `optimizer.exclude_from_weight_decay`
+    pattern that matches no trainable variable's path or name (a typo would
+    otherwise leave every variable decayed)."""
+    names = [(v.path, v.name) for v in model.trainable_variables]
+    unmatched = [pattern for pattern in config.exclude_from_weight_decay
+                 if not any(re.search(pattern, path) or re.search(pattern, name)
+                            for path, name in names)]
+    if unmatched:
+        example = names[-1][0] if names else "(none)"
+        raise ValueError(f"optimizer.exclude_from_weight_decay: {unmatched} match no variable "
+                         f"of the {type(model).__name__} (paths look like {example!r}).")
+
+
 def build_optimizer(config, total_steps):
     """AdamW configured by `config` for a run of `total_steps` batches.
 
@@ -104,7 +175,7 @@ def build_optimizer(config, total_steps):
     schedule = learning_rate_schedule(config, updates)
     if accumulation > 1 and not isinstance(schedule, (int, float)):
         schedule = PerUpdate(schedule, accumulation)  # Keras steps it once per batch
-    optimizer = keras.optimizers.AdamW(
+    optimizer = AdamW(
         learning_rate=schedule,
         weight_decay=config.weight_decay,
         beta_1=config.beta_1,

@@ -18,7 +18,7 @@ from tfzoo.distribute.strategies import (
 from tfzoo.tasks import task_class
 from tfzoo.training.callbacks import build_callbacks
 from tfzoo.training.loop import Trainer
-from tfzoo.training.optimizers import build_optimizer
+from tfzoo.training.optimizers import build_optimizer, check_weight_decay_exclusions
 
 
 def set_up_runtime(runtime):
@@ -135,6 +135,7 @@ def _train(experiment, model_dir, callbacks):
     # A config asking for longer inputs than the model takes fails here,
     # naming both values, not inside the first training step.
     task.check_model(model)
+    check_weight_decay_exclusions(trainer.optimizer, model)
     started = time.time()
     runtime = experiment.runtime
     use_fit = runtime.loop == "fit" or (runtime.loop == "auto"
