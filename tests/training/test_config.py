@@ -160,6 +160,12 @@ def test_metrics_of_the_right_kind_load():
         ({"strategy": "one_device", "devices": ["/cpu:0", "/cpu:1"]},
          (r"one_device strategy runs on one device; runtime.devices names 2: "
           r"\['/cpu:0', '/cpu:1'\]")),
+        ({"strategy": "default", "devices": ["/gpu:7"]},
+         r"runtime.devices=\['/gpu:7'\] has no effect under the default strategy"),
+        ({"strategy": "multi_worker_mirrored", "devices": ["/gpu:0"]},
+         r"runtime.devices=\['/gpu:0'\] has no effect under the multi_worker_mirrored"),
+        ({"strategy": "mirrored", "tpu_address": "grpc://10.0.0.2:8470"},
+         r"runtime.tpu_address='grpc://10.0.0.2:8470' has no effect under the mirrored"),
     ],
 )
 def test_runtime_values_a_strategy_would_ignore_are_refused_at_load(runtime, message):

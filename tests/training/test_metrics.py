@@ -29,6 +29,15 @@ def test_classification_metrics_equal_scikit_learn(num_classes):
     assert got["mcc"] == pytest.approx(sk.matthews_corrcoef(labels, predictions))
 
 
+def test_labels_outside_the_classes_are_named():
+    """-1 (an unlabeled GLUE test split) wrapped to the last class: f1 1.0
+    beside accuracy 0.5."""
+    with pytest.raises(ValueError, match=r"labels must be class ids in \[0, 2\); received \[-1\]"):
+        compute_metrics(["f1"], [-1, -1, 1, 1], [1, 1, 1, 1], 2)
+    with pytest.raises(ValueError, match=r"received \[3\]"):
+        compute_metrics(["mcc"], [0, 3], [0, 1], 2)
+
+
 def test_correlations_equal_scipy():
     labels = RNG.integers(0, 6, 300).astype(float)  # many ties, like STS-B's scores
     predictions = labels + RNG.normal(scale=1.5, size=300)

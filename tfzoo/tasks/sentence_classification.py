@@ -173,6 +173,12 @@ class SentenceClassificationTask(TrainingTask):
                       for c in self.config.data.text_columns)
         labels = [r[self.config.data.label_column] for r in rows]
         if not self.config.regression:
+            outside = sorted({int(v) for v in labels} - set(range(len(self.config.labels))))
+            if outside:  # GLUE's test splits label every example -1
+                raise ValueError(
+                    f"{self.config.data.tfds_name} split {name!r} has labels {outside[:5]} "
+                    f"outside task.labels (indices 0..{len(self.config.labels) - 1}); unlabeled "
+                    "splits cannot be trained or evaluated on.")
             labels = [self.config.labels[int(v)] for v in labels]
         return texts, self._label_ids(labels, self.config.data.tfds_name)
 

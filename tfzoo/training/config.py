@@ -159,6 +159,14 @@ class RuntimeConfig:
         check_all_reduce(self.strategy, self.all_reduce, key="runtime.all_reduce")
         if self.strategy == "one_device":
             one_device(self.devices, key="runtime.devices")
+        # Settings a strategy would ignore are refused, as all_reduce is.
+        if self.devices and self.strategy not in ("one_device", "mirrored"):
+            raise ValueError(f"runtime.devices={self.devices!r} has no effect under the "
+                             f"{self.strategy} strategy: only one_device and mirrored take "
+                             "devices. Leave it null.")
+        if self.tpu_address is not None and self.strategy != "tpu":
+            raise ValueError(f"runtime.tpu_address={self.tpu_address!r} has no effect under the "
+                             f"{self.strategy} strategy: only tpu takes it. Leave it null.")
         if self.mixed_precision not in (None, "mixed_bfloat16", "mixed_float16"):
             raise ValueError(
                 "runtime.mixed_precision must be mixed_bfloat16, mixed_float16 or null. "

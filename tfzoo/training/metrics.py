@@ -18,8 +18,14 @@ def accuracy(labels, predictions):
 
 
 def _confusion(labels, predictions, num_classes):
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    for name, values in (("labels", labels), ("predictions", predictions)):
+        outside = values[(values < 0) | (values >= num_classes)]
+        if outside.size:  # np.add.at would wrap -1 to the last class silently
+            raise ValueError(f"{name} must be class ids in [0, {num_classes}); received "
+                             f"{sorted(set(outside.tolist()))[:5]}.")
     matrix = np.zeros((num_classes, num_classes), np.int64)
-    np.add.at(matrix, (np.asarray(labels), np.asarray(predictions)), 1)
+    np.add.at(matrix, (labels, predictions), 1)
     return matrix  # rows: truth, columns: prediction
 
 
