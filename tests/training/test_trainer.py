@@ -292,3 +292,15 @@ def test_checkpoint_monitor_typo_stops_the_first_step(tmp_path):
     run = tiny_classifier(str(data), checkpoint_monitor="val_accuracy")
     train(run, str(tmp_path / "good"))
     assert (tmp_path / "good" / "checkpoints" / "best.weights.h5").is_file()
+
+
+def test_warmup_longer_than_the_run_warns(caplog):
+    from tfzoo.training.optimizers import learning_rate_schedule
+
+    with caplog.at_level("WARNING"):
+        learning_rate_schedule(OptimizerConfig(warmup_steps=100), total_steps=100)
+    assert "exceeds" not in caplog.text
+    with caplog.at_level("WARNING"):
+        learning_rate_schedule(OptimizerConfig(warmup_steps=500), total_steps=100)
+    assert "optimizer.warmup_steps=500 exceeds the run's 100 optimizer updates" in caplog.text
+

@@ -5,6 +5,7 @@ import re
 from typing import List, Optional
 
 import keras
+from absl import logging
 
 from tfzoo.training.schedules import InverseSquareRootSchedule, PerUpdate, WarmupPolynomialDecay
 
@@ -87,6 +88,10 @@ def learning_rate_schedule(config, total_steps):
         return config.learning_rate
     warmup = (config.warmup_steps if config.warmup_steps is not None
               else int(round(total_steps * config.warmup_fraction)))
+    if warmup > total_steps:
+        logging.warning("optimizer.warmup_steps=%d exceeds the run's %d optimizer updates: the "
+                        "learning rate never reaches optimizer.learning_rate=%g.",
+                        warmup, total_steps, config.learning_rate)
     decay_steps = max(total_steps - warmup, 1)
     if config.decay == "constant":
         return WarmupPolynomialDecay(config.learning_rate, warmup, decay_steps,
