@@ -46,18 +46,29 @@ def _task_and_model(experiment):
     return task, model
 
 
+def _no_signature_error(task, command):
+    """The error for a command that needs a raw-input signature the task has not."""
+    if task.exports_tokens:
+        return ValueError(f"tfzoo {command} answers raw text, and a {task.config.type} model "
+                          "answers it in Python only (its windows and words are mapped back "
+                          "outside the model); its export serves token ids (serving_default "
+                          "and serve_tokens).")
+    return ValueError(f"tfzoo {command} serves raw inputs, and a {task.config.type} model "
+                      "has no serving signature (it is a pretraining model: fine-tune it, "
+                      "or use it through from_pretrained).")
+
+
 def _serving_signature(task, model, command):
     signature = task.serving_signature(model)
-    if signature is None and task.exports_tokens:
-        raise ValueError(f"tfzoo {command} answers raw text, and a {task.config.type} model "
-                         "answers it in Python only (its windows and words are mapped back "
-                         "outside the model); its export serves token ids (serving_default "
-                         "and serve_tokens).")
     if signature is None:
-        raise ValueError(f"tfzoo {command} serves raw inputs, and a {task.config.type} model "
-                         "has no serving signature (it is a pretraining model: fine-tune it, "
-                         "or use it through from_pretrained).")
+        raise _no_signature_error(task, command)
     return signature
+
+
+def _exports(task):
+    """Whether `tfzoo train` exports the task's model: a raw-input signature,
+    or the token signature of span and tag models (known from the config)."""
+    return task.serving_input_names() is not None or task.exports_tokens
 
 
 def export_and_verify(task, model, export_base, export_name, examples=None):
@@ -70,12 +81,13 @@ def export_and_verify(task, model, export_base, export_name, examples=None):
     from tfzoo.export import export_saved_model, versioned_export_dir
     from tfzoo.export.verify import run_with_tf1_loader
 
-    if task.serving_signature(model) is None and task.exports_tokens:
-        return export_saved_model(model, versioned_export_dir(export_base, export_name)), None, None
-    signature = _serving_signature(task, model, "export")
+    signature = task.serving_signature(model)
+    if signature is None and not task.exports_tokens:
+        raise _no_signature_error(task, "export")
+    # Without a signature (span and tag models) the export serves token ids.
     export_dir = export_saved_model(model, versioned_export_dir(export_base, export_name),
                                     signature)
-    if examples is None:
+    if signature is None or examples is None:
         return export_dir, None, None
     inputs = {name: list(values) for name, values in zip(signature.inputs, examples)}
     served = run_with_tf1_loader(export_dir, inputs)
@@ -102,7 +114,7 @@ def train_main(argv):
     metrics = task.evaluate(model)
     summary["validation"] = metrics
     export_dir = None
-    if task.serving_signature(model) is not None or task.exports_tokens:
+    if _exports(task):
         validation = task.examples("validation") if hasattr(task, "examples") else None
         sample = None if validation is None else [t[:4].tolist() for t in validation[0]]
         export_dir, _, _ = export_and_verify(task, model, FLAGS.export_dir, _export_name(),

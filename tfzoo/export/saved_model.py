@@ -238,6 +238,7 @@ def export_saved_model(model, export_dir, preprocessor=None, serving=None, attri
     if serving is not None:
         for resource in serving.resources:
             archive.track(resource)
+
         def serve_raw(inputs):
             return {name: float32_outputs(value) for name, value in serving.fn(inputs).items()}
 
