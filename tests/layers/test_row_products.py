@@ -1,12 +1,14 @@
 """One-row products: the [out, in + 1] matrices give the layers' own results."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
 from keras import ops
 
 from tests.testing import assert_allclose, random_inputs, to_numpy
-from tfzoo.layers import FeedForward, MultiHeadAttention
+from tfzoo.layers import FeedForward, MultiHeadAttention, ReversibleEmbedding
 from tfzoo.layers.row_products import one_row_matrix, one_row_products, project
 
 
@@ -43,9 +45,17 @@ def test_matrix_is_the_transposed_kernel_with_the_bias_column(index):
     assert_allclose(to_numpy(one_row_matrix(layer)), expected, atol=0, rtol=0)
 
 
+def _bits_path():
+    """Whether bfloat16 layers get one-row matrices (kept as bits): TensorFlow only."""
+    return keras.backend.backend() == "tensorflow"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "mixed_bfloat16"])
 @pytest.mark.parametrize("index", range(4), ids=["dense", "no_bias", "einsum", "merge_heads"])
-def test_one_row_product_equals_the_layer(index):
-    layer = _dense_layers()[index]
+def test_one_row_product_equals_the_layer(index, dtype):
+    if dtype != "float32" and not _bits_path():
+        pytest.skip("bfloat16 one-row matrices are a TensorFlow path (see the next test)")
+    layer = _dense_layers(dtype)[index]
     _randomize(layer)
     model = keras.Sequential([layer])
     x = _one_row_input(layer)
@@ -57,10 +67,15 @@ def test_one_row_product_equals_the_layer(index):
         actual = to_numpy(project(layer, x))
         several = to_numpy(project(layer, ops.concatenate([x, x], axis=0)))
     assert actual.shape == expected.shape
-    assert_allclose(actual, expected, atol=1e-5, rtol=1e-5)
+    assert actual.dtype == expected.dtype
+    # bfloat16: the bias is added before the one rounding of the product, the
+    # layer rounds the product and then the sum (a few units of bf16's 2**-8).
+    tolerance = 1e-5 if dtype == "float32" else 2e-2
+    assert_allclose(actual.astype("float32"), expected.astype("float32"), atol=tolerance,
+                    rtol=tolerance)
     # More than one row: the layer's own product, with the zeroed kernel.
     assert_allclose(several, to_numpy(layer(ops.concatenate([x, x], axis=0))))
-    assert not np.allclose(several[0], expected[0])
+    assert not np.allclose(several[0].astype("float32"), expected[0].astype("float32"))
 
 
 @pytest.mark.parametrize("rows", [2, None])
@@ -108,7 +123,9 @@ def test_attention_and_feed_forward_decode_alike():
 
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "mixed_bfloat16"])
-def test_bfloat16_layers_keep_their_own_product(dtype):
+def test_bfloat16_layers_keep_their_own_product_off_tensorflow(dtype):
+    if _bits_path():
+        pytest.skip("TensorFlow multiplies bfloat16 rows by their matrices (test above)")
     layer = keras.layers.Dense(6, dtype=dtype)
     layer.build((None, 1, 8))
     x = random_inputs(1, 1, 8)
@@ -116,6 +133,78 @@ def test_bfloat16_layers_keep_their_own_product(dtype):
         layer.kernel.assign(np.zeros(layer.kernel.shape, "float32"))
         actual = to_numpy(project(layer, x))
     assert_allclose(actual.astype("float32"), to_numpy(layer(x)).astype("float32"))
+
+
+def _tied_table(dtype, vocabulary=37, width=8):
+    layer = ReversibleEmbedding(vocabulary, width, dtype=dtype)
+    layer.build((None, 1))
+    _randomize(layer)
+    return layer
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "mixed_bfloat16", "float32"])
+def test_tied_table_multiplies_one_row_as_stored_in_bfloat16(dtype):
+    layer = _tied_table(dtype)
+    hidden = ops.cast(random_inputs(1, 1, 8), layer.compute_dtype)
+    expected = to_numpy(layer(hidden, reverse=True)).astype("float32")
+    with one_row_products(layer, rows=1):
+        # The matrix is made on entry, reverse_projection's own copy when it
+        # is called: only the matrix still holds the table.
+        layer.embeddings.assign(np.zeros(layer.embeddings.shape, "float32"))
+        reverse = layer.reverse_projection()
+        actual = to_numpy(reverse(hidden)).astype("float32")
+        several = to_numpy(reverse(ops.concatenate([hidden, hidden], axis=0)))
+    assert actual.shape == expected.shape == (1, 1, 37)
+    if dtype != "float32" and _bits_path():
+        assert_allclose(actual, expected, atol=2e-2, rtol=2e-2)
+    else:  # float32 tables (and other backends) keep reverse_projection's product
+        assert not actual.any()
+    assert not several.astype("float32").any()  # two rows never take the matrix
+
+
+def test_a_nan_row_gives_nan_as_the_layer_does():
+    """The bits' XOR key is 1 when the row's first value is NaN: the product is
+    NaN either way."""
+    layer = _dense_layers("bfloat16")[0]
+    _randomize(layer)
+    x = np.full((1, 1, 8), np.nan, "float32")
+    with one_row_products(keras.Sequential([layer]), rows=1):
+        actual = to_numpy(project(layer, x)).astype("float32")
+    assert np.isnan(actual).all() and np.isnan(to_numpy(layer(x)).astype("float32")).all()
+
+
+def test_bfloat16_matrices_are_converted_inside_the_decoding_loop():
+    """XLA hoists a loop-invariant bfloat16 -> float32 conversion out of a
+    while loop, and the products then read a float32 copy of every matrix.
+    Kept as bits with a step-dependent key, no float32 matrix exists in the
+    optimized program (the conversion is fused into each step's product)."""
+    if not _bits_path():
+        pytest.skip("the bits are a TensorFlow path")
+    import tensorflow as tf
+
+    attention = MultiHeadAttention(num_heads=2, key_dim=16, dtype="bfloat16")
+    feed_forward = FeedForward(intermediate_dim=128, dtype="bfloat16")
+    x = ops.cast(random_inputs(1, 1, 32), "bfloat16")
+    attention(x, x)
+    feed_forward(x)
+
+    @tf.function(jit_compile=True)
+    def decode(x):
+        with one_row_products([attention, feed_forward], rows=1):
+            def body(step, x):
+                return step + 1, x + feed_forward(attention(x, x))
+            return tf.while_loop(lambda step, x: step < 3, body, (0, x))[1]
+
+    hlo = decode.experimental_get_compiler_ir(x)(stage="optimized_hlo")
+    # The loop's state (the while body's parameter tuple) carries the matrices.
+    bodies = [line for line in hlo.splitlines()
+              if line.startswith("%") and "while_body" in line.split("(")[0]]
+    assert bodies, "no while loop in the optimized program"
+    state = bodies[0].split("->")[0]
+    matrices = r"\[(32,33|128,33|32,129)\]"  # [out, in + 1]
+    assert len(re.findall("u16" + matrices, state)) == 6, state
+    either_way = r"\[(32,33|128,33|32,129|33,32|33,128|129,32)\]"
+    assert not re.findall("f32" + either_way, state), state
 
 
 def test_quantized_layers_keep_their_own_product():

@@ -17,6 +17,21 @@ copy of the projection weights while the call runs (GPT-2 124M: 85M float32
 values, 340 MB); made per call, they always match the current weights.
 Measured in docs/benchmarks.md (GPT-2 generation on the CPU, item 6).
 
+In bfloat16 (TensorFlow backend) the one-row product can read half the bytes:
+XLA's CPU product converts a bfloat16 matrix to float32, and when that
+conversion sits inside the product's fusion the weights are read as stored and
+widened in registers. But in a decoding loop the matrix is loop-invariant, so
+XLA hoists the conversion out of the loop and every step reads a float32 copy
+(no faster than float32 weights; GPT-2 124M was slower in bfloat16 than in
+float32). So bfloat16 matrices are kept as their uint16 bit patterns and
+reinterpreted inside the step after an XOR with a zero that XLA cannot prove
+is zero (whether the row's first value is NaN, which makes the result NaN
+anyway): the conversion depends on the step, stays in the product's fusion,
+and the product reads bfloat16 (item 7 in docs/benchmarks.md). A tied output
+table (`keras.layers.ReversibleEmbedding`) in bfloat16 is registered too, as
+its [V, D] table is already [out, in]; `ReversibleEmbedding.reverse_projection`
+uses it through `row_product`.
+
 Outside such a loop, on the TensorFlow backend, `project` multiplies inputs of
 several leading axes ([B, T, D]) as one [B*T, in] x [in, out] product (`_flat`):
 TensorFlow's plain graphs then run one matrix product with the bias fused in
@@ -67,15 +82,33 @@ def _projection_axes(layer):
     return axes
 
 
+def _bfloat16_bits(layer):
+    """Whether `layer` computes in bfloat16 where its matrix is kept as bits
+    (XLA's hoisted conversion is what they avoid; measured with TensorFlow)."""
+    return layer.compute_dtype == "bfloat16" and keras.backend.backend() == "tensorflow"
+
+
 def _supported(layer):
-    # bfloat16 products gained nothing this way (GPT-2 124M, batch 1: 61
-    # against 65-67 tokens/s).
-    return layer.compute_dtype == "float32" and _projection_axes(layer) is not None
+    if _is_tied_table(layer):
+        # A float32 table read as [V, D] was no faster than the [D, V] copy
+        # `reverse_projection` makes (docs/benchmarks.md), so only bfloat16.
+        return _bfloat16_bits(layer)
+    return ((layer.compute_dtype == "float32" or _bfloat16_bits(layer))
+            and _projection_axes(layer) is not None)
+
+
+def _is_tied_table(layer):
+    return (isinstance(layer, keras.layers.ReversibleEmbedding) and layer.built
+            and layer.tie_weights and layer.reverse_dtype is None
+            and not getattr(layer, "quantization_mode", None))
 
 
 def one_row_matrix(layer):
     """`layer`'s kernel as an [out, in] matrix with the bias appended as the
-    last column ([out, in + 1]), in the layer's compute dtype."""
+    last column ([out, in + 1]), in the layer's compute dtype. For a tied
+    `ReversibleEmbedding`: its [V, D] table."""
+    if _is_tied_table(layer):
+        return ops.cast(layer.embeddings, layer.compute_dtype)
     inputs_axes, _ = _kernel_axes(layer)
     kernel = layer.kernel
     fan_in = math.prod(kernel.shape[:inputs_axes])
@@ -97,7 +130,7 @@ def one_row_products(layers, rows):
     if rows == 1:
         roots = layers if isinstance(layers, (list, tuple)) else [layers]
         matrices = {
-            id(layer): one_row_matrix(layer)
+            id(layer): _stored(one_row_matrix(layer))
             for root in roots
             for layer in root._flatten_layers(include_self=True)
             if _supported(layer)
@@ -109,25 +142,54 @@ def one_row_products(layers, rows):
         _MATRICES.reset(token)
 
 
+def _stored(matrix):
+    """How a matrix waits for the loop: bfloat16 as its uint16 bits."""
+    return ops.view(matrix, "uint16") if matrix.dtype == "bfloat16" else matrix
+
+
+def _loaded(stored, row):
+    """The matrix again, inside a step. For bits, the XOR key is 0 unless
+    the row's first value is NaN (then the product is NaN whatever the key):
+    a step-dependent zero that keeps the conversion in the product's fusion."""
+    if stored.dtype != "uint16":
+        return stored
+    key = ops.cast(ops.not_equal(row[0, 0], row[0, 0]), "uint16")
+    return ops.view(ops.bitwise_xor(stored, key), "bfloat16")
+
+
+def row_product(layer, inputs):
+    """Inside `one_row_products`, `inputs` (one row: all axes but the
+    contracted ones of size 1) times the matrix made for `layer`, before any
+    activation: [..., out], with the kernel's output axes for Dense and
+    EinsumDense, [..., V] for a tied table. None when `layer` has no matrix
+    or `inputs` has more than one row."""
+    matrices = _MATRICES.get()
+    stored = None if matrices is None else matrices.get(id(layer))
+    if stored is None:
+        return None
+    table = _is_tied_table(layer)
+    inputs_axes = 1 if table else _kernel_axes(layer)[0]
+    leading = tuple(inputs.shape[:-inputs_axes])
+    if any(size != 1 for size in leading):
+        return None
+    dtype = layer.compute_dtype
+    row = ops.reshape(ops.cast(inputs, dtype), (1, -1))  # (1, in)
+    if not table and getattr(layer, "bias", None) is not None:
+        row = ops.concatenate([row, ops.ones((1, 1), dtype)], axis=1)
+    outputs = ops.matmul(row, ops.transpose(_loaded(stored, row)))  # (1, out)
+    output_shape = (layer.input_dim,) if table else tuple(layer.kernel.shape[inputs_axes:])
+    return ops.reshape(outputs, leading + output_shape)
+
+
 def project(layer, inputs):
     """`layer(inputs)`; inside `one_row_products`, for an input of one row
     (all axes but the contracted ones of size 1), the product with the matrix
     made for `layer`, with the same result up to rounding."""
-    matrices = _MATRICES.get()
-    matrix = None if matrices is None else matrices.get(id(layer))
-    if matrix is None:
+    outputs = row_product(layer, inputs)
+    if outputs is None:
         if _flat(layer, inputs):
             return _flat_product(layer, inputs)
         return layer(inputs)
-    inputs_axes, _ = _kernel_axes(layer)
-    leading = tuple(inputs.shape[:-inputs_axes])
-    if any(size != 1 for size in leading):
-        return layer(inputs)
-    row = ops.reshape(ops.cast(inputs, matrix.dtype), (1, -1))  # (1, in)
-    if getattr(layer, "bias", None) is not None:
-        row = ops.concatenate([row, ops.ones((1, 1), matrix.dtype)], axis=1)
-    outputs = ops.matmul(row, ops.transpose(matrix))  # (1, out)
-    outputs = ops.reshape(outputs, leading + tuple(layer.kernel.shape[inputs_axes:]))
     activation = getattr(layer, "activation", None)
     return outputs if activation is None else activation(outputs)
 

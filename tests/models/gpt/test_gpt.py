@@ -187,6 +187,40 @@ def test_bfloat16_weights_for_inference(checkpoints):
     assert [len(g) - len(p) for g, p in zip(generated, PROMPTS[:2])] == [5, 5]
 
 
+def test_bfloat16_one_row_decoding_chooses_the_layers_tokens(checkpoints):
+    """At batch 1 under XLA a bfloat16 model multiplies by one-row matrices
+    kept as bits (`layers.row_products`, TensorFlow) and the tied table as
+    stored; the plain graph runs the layers' own bf16 products. Same greedy
+    tokens, prompt by prompt, and the same next-token logits up to bf16
+    rounding."""
+    import keras
+
+    path, _ = checkpoints["gpt2"]
+    model = GPTCausalLM.from_pretrained(path, dtype="bfloat16")
+    for prompt in PROMPTS:
+        assert (model.generate([prompt], max_new_tokens=8, stop_token_ids=[])
+                == model.generate([prompt], max_new_tokens=8, stop_token_ids=[],
+                                  jit_compile=False))
+    # The step function itself: one-row logits against the layers' own.
+    from tfzoo.layers.row_products import one_row_products, row_product
+
+    backbone = model.backbone
+    ids = keras.ops.convert_to_tensor([[5]], "int32")
+    cache = backbone.initial_cache(1, 4)
+    hidden, _ = backbone.call_with_cache(ids, cache, 0)
+    expected = keras.ops.cast(backbone.token_embedding(hidden, reverse=True), "float32")
+    with one_row_products(backbone, rows=1):
+        hidden_rows, _ = backbone.call_with_cache(ids, cache, 0)
+        actual = keras.ops.cast(
+            backbone.token_embedding.reverse_projection()(hidden_rows), "float32")
+        # TensorFlow takes the one-row path (the other backends the layers' own).
+        taken = row_product(backbone.token_embedding, hidden_rows) is not None
+        assert taken == (keras.backend.backend() == "tensorflow")
+    expected, actual = (np.asarray(keras.ops.convert_to_numpy(t)) for t in (expected, actual))
+    assert actual.shape == expected.shape == (1, 1, backbone.vocabulary_size)
+    assert np.abs(actual - expected).max() < 0.02 * np.abs(expected).max()
+
+
 @pytest.mark.parametrize("dtype", ["bfloat16", "mixed_bfloat16"])
 def test_reduced_precision_tfzoo_checkpoints_decode(dtype, tmp_path):
     """A tfzoo checkpoint loaded with a dtype (or trained in mixed precision):
