@@ -102,8 +102,9 @@ class GPTCausalLM(Task):
             jit_compile: TensorFlow only: False runs the decoding loop as a
                 plain graph instead of XLA (the graph a SavedModel export
                 serves). On CPUs XLA is the faster (GPT-2 124M, 2 cores: 73
-                vs 51 tokens/s at batch 1, 326 vs 223 at batch 8). Either way
-                it is compiled once.
+                vs 51 tokens/s at batch 1, 326 vs 223 at batch 8; in
+                bfloat16, batch 1 reads the weights as bfloat16 only under
+                XLA). Either way it is compiled once.
 
         Returns:
             Strings (prompt + continuation, through the stop token when one
