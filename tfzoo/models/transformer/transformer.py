@@ -187,11 +187,11 @@ class Transformer(Backbone):
         def decode(source, buffer, prompt_lengths, end_indices, seed):
             cache = self._initial_cache(source, ops.cast(ops.not_equal(source, 0), "int32"),
                                         ops.shape(buffer)[1])
-            with one_row_products(self.decoder_blocks,
+            table = self.target_embedding.token_embedding
+            with one_row_products([*self.decoder_blocks, table],
                                   decoding.step_rows(buffer, num_beams)):
                 outputs = decoding.generate(
-                    self._decode_with_cache,
-                    lambda hidden: self.target_embedding.token_embedding(hidden, reverse=True),
+                    self._decode_with_cache, table.reverse_projection(),
                     cache, buffer, prompt_lengths, end_indices, sampling, seed,
                     num_beams, length_penalty, (end_token_id,), prefill_length=0)
             return outputs[:, 0] if num_beams > 1 else outputs
