@@ -236,6 +236,60 @@ def test_cached_decoding_equals_full_pass():
     np.testing.assert_allclose(np.concatenate(outputs, axis=1), full, atol=1e-5)
 
 
+def test_cached_steps_read_the_cache_in_blocks_as_the_full_pass():
+    """A causal one-query step reads the cache only through the block of
+    `_CACHE_BLOCK` positions that holds its own (`ops.switch` over the
+    lengths). Over a cache of 2.5 blocks, steps in every block, at both block
+    edges, equal the full causal pass; an unfilled tail full of large values
+    changes nothing (a block too short would drop the step's own key).
+    TensorFlow also runs every step in an XLA-compiled loop, as `generate`
+    does, and compiles one branch per block length."""
+    from tfzoo.layers.multi_head_attention import _CACHE_BLOCK
+
+    length = 2 * _CACHE_BLOCK + _CACHE_BLOCK // 2
+    layer = MultiHeadAttention(num_heads=2, key_dim=4)
+    x = random_inputs(B, length, D)
+    padding = padding_mask([length, length - 9], length)
+    full = to_numpy(layer(x, x, attention_mask=padding, use_causal_mask=True))
+    _, (keys, values) = layer(x, x, cache=(ops.zeros((B, length, 2, 4)),) * 2,
+                              cache_update_index=0)
+    noise = 1e3 * random_inputs(B, length, 2, 4, seed=7)
+
+    def step(index):
+        # Positions after `index` hold noise: a decoding step has not written them.
+        tail = ops.reshape(ops.greater(ops.arange(length), index), (1, length, 1, 1))
+        cache = tuple(ops.where(tail, noise, c) for c in (keys, values))
+        x_step = ops.slice(x, (0, index, 0), (B, 1, D))
+        out, _ = layer(x_step, x_step, attention_mask=padding, use_causal_mask=True,
+                       cache=cache, cache_update_index=index)
+        return out
+
+    for index in (0, 5, _CACHE_BLOCK - 1, _CACHE_BLOCK, 2 * _CACHE_BLOCK - 1,
+                  2 * _CACHE_BLOCK, length - 1):
+        np.testing.assert_allclose(to_numpy(step(index))[:, 0], full[:, index], atol=1e-5,
+                                   err_msg=f"position {index}")
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    @tf.function(jit_compile=True)
+    def decode_all():
+        # Every position as a decoding loop's step, the position a loop variable.
+        def body(index, outputs):
+            update = ops.expand_dims(step(index)[:, 0], 0)  # (1, B, D)
+            return index + 1, tf.tensor_scatter_nd_update(outputs, [[index]], update)
+
+        outputs = tf.zeros((length, B, D))
+        return tf.while_loop(lambda index, _: index < length, body, (0, outputs))[1]
+
+    np.testing.assert_allclose(np.swapaxes(to_numpy(decode_all()), 0, 1), full, atol=1e-5)
+    # One branch per block length, chosen at run time.
+    hlo = decode_all.experimental_get_compiler_ir()(stage="hlo")
+    branches = [line.split("branch_computations={")[1].split("}")[0]
+                for line in hlo.splitlines() if " conditional(" in line]
+    assert [b.count("%") for b in branches] == [3], branches
+
+
 def test_cache_pair_equals_stacked_cache():
     """The (keys, values) form gives the stacked form's outputs and comes back as a pair."""
     layer = MultiHeadAttention(num_heads=2, key_dim=4)

@@ -12,6 +12,9 @@ from tfzoo.layers.utils import as_mask_tensor, check_positive_int, check_rate, w
 # Masked logits get this before the softmax (computed in float32): the same
 # value Keras' own Softmax uses, so fully masked rows come out uniform as there.
 _MASKED_LOGIT = -1e9
+# A causal decoding step reads the key/value cache in blocks of this many
+# positions, up to the block holding its own (`_attend_one_query`).
+_CACHE_BLOCK = 32
 
 
 def skip_all_ones_masks():
@@ -352,7 +355,8 @@ class MultiHeadAttention(keras.layers.Layer):
         if mask is not None:
             mask = ops.expand_dims(mask, 1)  # (B, 1, T|1, S), broadcast over heads
         if fused and cache_update_index is not None and query.shape[1] == 1:
-            return self._attend_one_query(query, key, value, mask), None
+            position = cache_update_index if use_causal_mask else None
+            return self._attend_one_query(query, key, value, mask, position), None
         if fused:
             output = ops.dot_product_attention(
                 query, key, value, mask=mask, scale=self.scale
@@ -368,7 +372,7 @@ class MultiHeadAttention(keras.layers.Layer):
         output = ops.einsum("bhts,bshv->bthv", dropped, value)  # (B, T, H, V)
         return output, probabilities
 
-    def _attend_one_query(self, query, key, value, mask):
+    def _attend_one_query(self, query, key, value, mask, causal_position=None):
         """Attention of one query position over a key/value cache, as
         broadcast products and sums: (B,1,H,K),(B,S,H,K),(B,S,H,V) -> (B,1,H,V).
 
@@ -377,7 +381,28 @@ class MultiHeadAttention(keras.layers.Layer):
         into the (B, H, S, K) layout they need; as multiply-and-sum over the
         cache's own layout, XLA reads each key and value once in a fused loop
         (GPT-2 124M on 2 CPU cores, batch 8: docs/benchmarks.md).
+
+        `causal_position`: the query's position when the mask is causal. Keys
+        after it are masked (their weights are exactly 0), so the step reads
+        only the cache's first blocks of `_CACHE_BLOCK` positions, through the
+        block that holds the query (`ops.switch` over the static lengths): an
+        early step no longer reads the whole, mostly unfilled, buffer.
         """
+        length = key.shape[1]
+        if causal_position is None or length is None or length <= _CACHE_BLOCK:
+            return self._attend_cached_keys(query, key, value, mask)
+
+        def attend_through(limit):
+            return lambda q, k, v, m: self._attend_cached_keys(
+                q, k[:, :limit], v[:, :limit], None if m is None else m[..., :limit])
+
+        blocks = -(-length // _CACHE_BLOCK)
+        block = ops.minimum(ops.cast(causal_position, "int32") // _CACHE_BLOCK, blocks - 1)
+        branches = [attend_through(min((b + 1) * _CACHE_BLOCK, length)) for b in range(blocks)]
+        return ops.switch(block, branches, query, key, value, mask)
+
+    def _attend_cached_keys(self, query, key, value, mask):
+        """`_attend_one_query` over all of `key` and `value`."""
         # Sums in float32, as the matrix products accumulate (no-ops in float32).
         scores = ops.sum(ops.cast(query, "float32") * ops.cast(key, "float32"), axis=-1)
         logits = ops.expand_dims(ops.transpose(scores, (0, 2, 1)), 2) * self.scale  # (B,H,1,S)
