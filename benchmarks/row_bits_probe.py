@@ -12,9 +12,10 @@ three forms:
   matrices being loop-invariant, hoists that conversion out of the loop, so
   every step reads float32 copies;
 - bfloat16 matrices kept as uint16 bits and reinterpreted in the step after an
-  XOR with `row[0] != row[0]` (a zero XLA cannot prove), as
-  `tfzoo.layers.row_products` does: the conversion stays fused into each
-  step's product, which reads the bfloat16 bytes.
+  XOR with `row[0] != row[0]` (a zero XLA cannot prove), through
+  `tfzoo.layers.row_products.store_matrix` / `load_matrix`, the functions
+  decoding uses: the conversion stays fused into each step's product, which
+  reads the bfloat16 bytes.
 
 Prints milliseconds per step and the bytes a step would read at the matrices'
 stored size; `--dump DIR` writes the optimized HLO, whose loop state shows
@@ -28,6 +29,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from tfzoo.layers.row_products import load_matrix, store_matrix
+
 HIDDEN, INTERMEDIATE, LAYERS, VOCABULARY = 768, 3072, 12, 50257
 
 
@@ -40,14 +43,12 @@ def _matrices(workload, form, rng):
     if form == "float32":
         return matrices
     matrices = [tf.cast(m, tf.bfloat16) for m in matrices]
-    return matrices if form == "bfloat16" else [tf.bitcast(m, tf.uint16) for m in matrices]
+    return matrices if form == "bfloat16" else [store_matrix(m) for m in matrices]
 
 
 def _product(rows, matrix):
     """rows [R, in] x matrix [out, in]^T, in the matrix's form."""
-    if matrix.dtype == tf.uint16:
-        key = tf.cast(tf.not_equal(rows[0, 0], rows[0, 0]), tf.uint16)
-        matrix = tf.bitcast(tf.bitwise.bitwise_xor(matrix, key), tf.bfloat16)
+    matrix = load_matrix(matrix, rows)  # bits -> bfloat16 in the step; others as they are
     return tf.cast(tf.matmul(tf.cast(rows, matrix.dtype), matrix, transpose_b=True),
                    tf.float32)
 

@@ -130,7 +130,7 @@ def one_row_products(layers, rows):
     if rows == 1:
         roots = layers if isinstance(layers, (list, tuple)) else [layers]
         matrices = {
-            id(layer): _stored(one_row_matrix(layer))
+            id(layer): store_matrix(one_row_matrix(layer))
             for root in roots
             for layer in root._flatten_layers(include_self=True)
             if _supported(layer)
@@ -142,13 +142,14 @@ def one_row_products(layers, rows):
         _MATRICES.reset(token)
 
 
-def _stored(matrix):
-    """How a matrix waits for the loop: bfloat16 as its uint16 bits."""
+def store_matrix(matrix):
+    """How a matrix waits for the decoding loop: bfloat16 as its uint16 bits
+    (`load_matrix` gives it back inside a step)."""
     return ops.view(matrix, "uint16") if matrix.dtype == "bfloat16" else matrix
 
 
-def _loaded(stored, row):
-    """The matrix again, inside a step. For bits, the XOR key is 0 unless
+def load_matrix(stored, row):
+    """The matrix again, inside a step (`row`: the step's [1, in] input). For bits, the XOR key is 0 unless
     the row's first value is NaN (then the product is NaN whatever the key):
     a step-dependent zero that keeps the conversion in the product's fusion."""
     if stored.dtype != "uint16":
@@ -176,7 +177,7 @@ def row_product(layer, inputs):
     row = ops.reshape(ops.cast(inputs, dtype), (1, -1))  # (1, in)
     if not table and getattr(layer, "bias", None) is not None:
         row = ops.concatenate([row, ops.ones((1, 1), dtype)], axis=1)
-    outputs = ops.matmul(row, ops.transpose(_loaded(stored, row)))  # (1, out)
+    outputs = ops.matmul(row, ops.transpose(load_matrix(stored, row)))  # (1, out)
     output_shape = (layer.input_dim,) if table else tuple(layer.kernel.shape[inputs_axes:])
     return ops.reshape(outputs, leading + output_shape)
 
